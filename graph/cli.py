@@ -1,0 +1,237 @@
+"""The newsgraph command: seed, serve, export-schema, stats.
+
+This module parses arguments and prints; the work is in graph.seed,
+graph.store and graph.app. Every option also reads a NEWSGRAPH_* variable.
+Exit status: 0 ok, 1 bad data or a failure, 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from graph import __version__
+from graph.config import PREFIX, ConfigError, Limits, Settings
+
+DEFAULTS = Settings()
+
+
+def _env(name: str) -> str:
+    return f"{PREFIX}{name.upper()}"
+
+
+def _help(text: str, name: str, default: Any) -> str:
+    return f"{text} (env {_env(name)}; default: {default})"
+
+
+def _add_store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="FILE", help=_help("TinyDB database file", "db", DEFAULTS.db))
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help=_help("postgresql://… selects the PostgreSQL store instead of TinyDB", "database_url", "unset"),
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsgraph",
+        description="A GraphQL API over a document store of news articles.",
+    )
+    parser.add_argument("--version", action="version", version=f"newsgraph {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    seed = commands.add_parser("seed", help="load seed files into the store", description="Load frontmatter files "
+                               "(.md, .markdown, .txt, found recursively) into the store. Bad files are reported "
+                               "as path:line: reason and skipped (exit 1); the store is never damaged.")
+    seed.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: seeds/)")
+    _add_store_options(seed)
+    seed.add_argument("--strict", action="store_true", help="write nothing at all if any file is bad")
+    seed.add_argument("--prune", action="store_true", help="remove stored articles whose files were not seen")
+    seed.add_argument("--dry-run", action="store_true", help="validate and report without writing")
+    seed.add_argument("--raw-text", action="store_true", help="keep text as it is (no mojibake repair)")
+    seed.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    serve = commands.add_parser("serve", help="serve the GraphQL API over HTTP", description="Serve GraphQL on "
+                                "/graphql (GraphiQL in a browser) and a health check on /healthz.")
+    _add_store_options(serve)
+    serve.add_argument("--host", help=_help("interface to bind", "host", DEFAULTS.host))
+    serve.add_argument("--port", type=int, help=_help("port to bind", "port", DEFAULTS.port))
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    serve.add_argument(
+        "--cors-origins", help=_help("comma-separated origins allowed by CORS", "cors_origins", "none")
+    )
+    serve.add_argument("--no-introspection", action="store_true", help="turn introspection off (env NEWSGRAPH_INTROSPECTION=false)")
+    serve.add_argument("--no-graphiql", action="store_true", help="turn GraphiQL off (env NEWSGRAPH_GRAPHIQL=false)")
+    for name, value in vars(Limits()).items():
+        serve.add_argument(
+            "--" + name.replace("_", "-"),
+            type=type(value),
+            metavar="N",
+            help=_help(f"limit: {name.replace('_', ' ')}", name, value),
+        )
+
+    export = commands.add_parser("export-schema", help="print the served schema (SDL, or introspection JSON)")
+    export.add_argument("--json", action="store_true", help="print the introspection result as JSON")
+
+    stats = commands.add_parser("stats", help="print what the store holds")
+    _add_store_options(stats)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {
+        "db": getattr(args, "db", None),
+        "database_url": getattr(args, "database_url", None),
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+    }
+    if getattr(args, "cors_origins", None) is not None:
+        overrides["cors_origins"] = tuple(o.strip() for o in args.cors_origins.split(",") if o.strip())
+    if getattr(args, "no_introspection", False):
+        overrides["introspection"] = False
+    if getattr(args, "no_graphiql", False):
+        overrides["graphiql"] = False
+    for name in vars(Limits()):
+        overrides[name] = getattr(args, name, None)
+    return Settings.from_env(**overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        settings = _settings(args)
+        handler = {"seed": cmd_seed, "serve": cmd_serve, "export-schema": cmd_export_schema, "stats": cmd_stats}
+        return handler[args.command](args, settings)
+    except ConfigError as exc:
+        print(f"newsgraph: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # one clean line unless --debug
+        if args.debug:
+            traceback.print_exc()
+        else:
+            print(f"newsgraph: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from graph.seed import SeedUsageError, seed
+    from graph.store import open_store
+
+    paths = args.paths or ["seeds"]
+    progress = None
+    if not args.quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        def progress(files: list[Path]) -> Any:
+            return tqdm(files, unit="file", desc="seeding", leave=False, file=sys.stderr)
+
+    async def run() -> Any:
+        store = open_store(settings)
+        await store.open()
+        try:
+            return await seed(
+                store,
+                paths,
+                strict=args.strict,
+                prune=args.prune,
+                dry_run=args.dry_run,
+                raw_text=args.raw_text,
+                progress=progress,
+            )
+        finally:
+            await store.close()
+
+    try:
+        report = asyncio.run(run())
+    except SeedUsageError as exc:
+        print(f"newsgraph seed: {exc}", file=sys.stderr)
+        return 2
+    for error in report.errors:
+        print(error, file=sys.stderr)
+    print(report.summary())
+    return 1 if report.errors else 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    # Workers are separate processes: hand them the settings through the environment.
+    os.environ.update(_settings_env(settings))
+    uvicorn.run(
+        "graph.app:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=args.workers,
+        log_level="info",
+        access_log=False,
+    )
+    return 0
+
+
+def _settings_env(settings: Settings) -> dict[str, str]:
+    env = {
+        _env("db"): settings.db,
+        _env("database_url"): settings.database_url,
+        _env("host"): settings.host,
+        _env("port"): str(settings.port),
+        _env("cors_origins"): ",".join(settings.cors_origins),
+        _env("introspection"): "true" if settings.introspection else "false",
+        _env("graphiql"): "true" if settings.graphiql else "false",
+    }
+    for name, value in vars(settings.limits).items():
+        env[_env(name)] = str(value)
+    return env
+
+
+def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from graph.schema import schema, sdl
+
+    if args.json:
+        import orjson
+        from graphql import get_introspection_query, graphql_sync
+
+        result = graphql_sync(schema._schema, get_introspection_query(descriptions=True))
+        sys.stdout.write(orjson.dumps({"data": result.data}, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        sys.stdout.write(sdl())
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from graph.store import open_store
+
+    async def run() -> dict[str, Any]:
+        store = open_store(settings)
+        await store.open()
+        try:
+            reader = await store.reader()
+            return await reader.stats()
+        finally:
+            await store.close()
+
+    stats = asyncio.run(run())
+    where = settings.database_url.split("@")[-1] if settings.database_url else settings.db
+    rows = [("store", where), *((k, "-" if v is None else str(v)) for k, v in stats.items())]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,106 @@
+"""Settings, read once from NEWSGRAPH_* environment variables (each also a CLI flag)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+PREFIX = "NEWSGRAPH_"
+
+
+class ConfigError(ValueError):
+    """A setting has a value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds enforced on every request before it runs (see SECURITY.md)."""
+
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    max_directives: int = 50
+    max_body_bytes: int = 64 * 1024
+    max_page_size: int = 100
+    max_list_size: int = 100
+    max_cost: int = 50_000
+    timeout_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: str = "db/newsgraph.json"
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cors_origins: tuple[str, ...] = ()
+    introspection: bool = True
+    graphiql: bool = True
+    limits: Limits = field(default_factory=Limits)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from NEWSGRAPH_* variables; non-None overrides (CLI flags) win."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        limit_values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "limits":
+                continue
+            raw = env.get(PREFIX + f.name.upper())
+            if raw is not None:
+                values[f.name] = _cast(f.name, raw, f.type)
+        for f in fields(Limits):
+            raw = env.get(PREFIX + f.name.upper())
+            if raw is not None:
+                limit_values[f.name] = _cast(f.name, raw, f.type)
+        for name, value in overrides.items():
+            if value is None:
+                continue
+            if name in {f.name for f in fields(Limits)}:
+                limit_values[name] = value
+            else:
+                values[name] = value
+        settings = cls(**values, limits=Limits(**limit_values))
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"port must be 1..65535, got {self.port}")
+        for f in fields(Limits):
+            if getattr(self.limits, f.name) <= 0:
+                raise ConfigError(f"{f.name} must be positive, got {getattr(self.limits, f.name)}")
+        if self.database_url and not self.database_url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError("database_url must start with postgresql://")
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _cast(name: str, raw: str, type_: Any) -> Any:
+    type_name = type_ if isinstance(type_, str) else getattr(type_, "__name__", str(type_))
+    variable = PREFIX + name.upper()
+    if type_name == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{variable} must be an integer, got {raw!r}") from None
+    if type_name == "float":
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{variable} must be a number, got {raw!r}") from None
+    if type_name == "bool":
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{variable} must be true or false, got {raw!r}")
+    if type_name.startswith("tuple"):
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
+    return raw

@@ -1,0 +1,15 @@
+"""schema = the strawberry Schema of the public contract."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+
+from graph.schema.query import Query
+
+schema = strawberry.Schema(query=Query, config=StrawberryConfig(auto_camel_case=True))
+
+
+def sdl() -> str:
+    """The served schema as SDL (what `newsgraph export-schema` prints)."""
+    return schema.as_str() + "\n"
