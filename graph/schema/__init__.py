@@ -6,8 +6,9 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 
 from graph.schema.query import Query
+from graph.schema.scalars import DATETIME_SCALAR, DateTime
 
-schema = strawberry.Schema(query=Query, config=StrawberryConfig(auto_camel_case=True))
+schema = strawberry.Schema(query=Query, config=StrawberryConfig(auto_camel_case=True, scalar_map={DateTime: DATETIME_SCALAR}))
 
 
 def sdl() -> str:

@@ -28,8 +28,9 @@ def _parse_value(value: Any) -> str:
     return value
 
 
-DateTime = strawberry.scalar(
-    NewType("DateTime", str),
+DateTime = NewType("DateTime", str)
+
+DATETIME_SCALAR = strawberry.scalar(
     name="DateTime",
     description=(
         "An ISO-8601 instant with an offset, e.g. 2020-12-14T19:04:00Z. "

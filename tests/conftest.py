@@ -1,0 +1,133 @@
+"""Shared fixtures: an event loop, real stores in temp dirs, an in-process GraphQL client.
+
+``store_kind`` is parametrized over every backend this machine can run; the
+PostgreSQL store joins it when a server is available (see tests/pg.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph.config import Limits
+from graph.documents import normalize
+from graph.executor import Executor
+from graph.schema import schema
+from graph.schema.context import Context
+from graph.store.base import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+STORE_KINDS = ["tinydb"]
+
+
+@pytest.fixture(scope="session")
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture
+def run(loop: asyncio.AbstractEventLoop) -> Callable[[Any], Any]:
+    """Run a coroutine to completion on the session's event loop."""
+    return loop.run_until_complete
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def make_store(store_kind: str, tmp_path: Path, run: Callable[[Any], Any]) -> Iterator[Callable[[], Store]]:
+    """A factory of empty, opened stores of the parametrized kind (closed after the test)."""
+    opened: list[Store] = []
+
+    def factory() -> Store:
+        if store_kind == "tinydb":
+            from graph.store.tinydb import TinyDBStore
+
+            store: Store = TinyDBStore(tmp_path / f"db{len(opened)}" / "newsgraph.json")
+        else:  # pragma: no cover - added by the PostgreSQL support
+            raise AssertionError(store_kind)
+        run(store.open())
+        opened.append(store)
+        return store
+
+    yield factory
+    for store in opened:
+        run(store.close())
+
+
+def article(**fields: Any) -> dict[str, Any]:
+    """A stored document from frontmatter-like fields (validated and normalized like a seed file)."""
+    fields = dict(fields)
+    body = fields.pop("body", "")
+    default_id = str(fields.get("id", "x"))
+    return normalize(fields, body, default_id)
+
+
+class Api:
+    """Runs GraphQL operations in-process against a store (no HTTP)."""
+
+    def __init__(self, store: Store, run: Callable[[Any], Any], limits: Limits | None = None) -> None:
+        self.store = store
+        self.run = run
+        self.limits = limits or Limits()
+        self.executor = Executor(schema._schema, self.limits)
+
+    def execute(self, query: str, variables: dict[str, Any] | None = None, operation_name: str | None = None) -> dict[str, Any]:
+        async def go() -> dict[str, Any]:
+            reader = await self.store.reader()
+            outcome = await self.executor.run(query, variables, operation_name, Context(reader=reader, limits=self.limits))
+            return outcome.payload
+
+        return self.run(go())
+
+    def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The data of a query that must succeed."""
+        payload = self.execute(query, variables)
+        assert "errors" not in payload, payload["errors"]
+        return payload["data"]
+
+    def error_codes(self, query: str, variables: dict[str, Any] | None = None) -> list[str]:
+        payload = self.execute(query, variables)
+        return [e["extensions"]["code"] for e in payload.get("errors", [])]
+
+
+@pytest.fixture
+def api_for(run: Callable[[Any], Any], make_store: Callable[[], Store]) -> Callable[[Sequence[dict[str, Any]]], Api]:
+    """api_for(docs): a fresh store of the parametrized kind holding docs, and a client for it."""
+
+    def build(docs: Sequence[dict[str, Any]], limits: Limits | None = None) -> Api:
+        store = make_store()
+        if docs:
+            run(store.write(list(docs), []))
+        return Api(store, run, limits)
+
+    return build
+
+
+def newsgraph(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, **kwargs: Any):
+    """Run the real CLI as a subprocess (the installed console script's module)."""
+    import subprocess
+
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSGRAPH_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "graph", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=kwargs.pop("timeout", 120),
+        **kwargs,
+    )
