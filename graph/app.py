@@ -2,13 +2,22 @@
 
 create_app(settings, store=None) builds it; the lifespan opens the store (or
 uses the one a test passes) and closes it at shutdown.
+
+/graphql follows the GraphQL over HTTP spec: POST with a JSON body, or GET with
+query parameters (queries only; a mutation over GET is 405). The response is
+application/graphql-response+json when the client asks for it (request errors
+are then 400 without ``data``), else application/json (request errors are 200,
+as the spec asks for that media type). Every step is a small function so that
+caching and persisted queries can slot in between them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -18,21 +27,23 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from graph.config import Settings
-from graph.errors import BAD_USER_INPUT
-from graph.executor import Executor, NotAllowed, error_payload
-from graph.graphiql import graphiql_page
+from graph.errors import BAD_USER_INPUT, QUERY_TOO_COMPLEX
+from graph.executor import ALL_OPERATIONS, Executor, NotAllowed, Outcome, error_payload, internal_error
+from graph.graphiql import STATIC_PATH, graphiql_page, static_files
 from graph.schema import schema as strawberry_schema
 from graph.schema.context import Context
 from graph.store import open_store
-from graph.store.base import Store, StoreError
+from graph.store.base import Store
 
 log = logging.getLogger("newsgraph")
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+METHODS = "GET, POST"
+QUERY_ONLY = frozenset({OperationType.QUERY})
 
 
 class JSONBytes(Response):
@@ -42,39 +53,166 @@ class JSONBytes(Response):
         super().__init__(orjson.dumps(content), status_code=status_code, media_type=media_type, **kwargs)
 
 
-def _accepts(request: Request) -> str | None:
-    """The response media type for this request, or None when none it accepts can be given."""
-    accept = request.headers.get("accept", "")
-    if not accept.strip():
+@dataclass(frozen=True)
+class GraphQLParams:
+    """One GraphQL-over-HTTP request's parameters, checked for their types."""
+
+    query: str
+    variables: dict[str, Any] | None = None
+    operation_name: str | None = None
+    extensions: dict[str, Any] | None = None
+
+
+class Refusal(Exception):
+    """A request refused before it ran: an HTTP status and one error for the body."""
+
+    def __init__(
+        self, status: int, message: str, code: str = BAD_USER_INPUT, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error_payload(message, code)
+        self.headers = headers or {}
+
+    @classmethod
+    def internal(cls, status: int, detail: str, exc: BaseException) -> Refusal:
+        """An unexpected failure: logged under an error id, the client gets only the id."""
+        refusal = cls(status, "")
+        refusal.error = internal_error(detail, exc)
+        return refusal
+
+
+# ---- content negotiation -------------------------------------------------------------------------
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The response media type for an Accept header, or None when nothing it accepts can be given.
+
+    No Accept, */* and application/* get application/json (the spec's default);
+    graphql-response+json only when named. Equal preferences favour
+    graphql-response+json, as the spec recommends.
+    """
+    if accept is None or not accept.strip():
         return JSON
-    best: tuple[float, str] | None = None
+    best: tuple[float, int, str] | None = None
     for part in accept.split(","):
         pieces = [p.strip() for p in part.split(";")]
         media = pieces[0].lower()
         quality = 1.0
         for parameter in pieces[1:]:
-            if parameter.startswith("q="):
-                with contextlib.suppress(ValueError):
-                    quality = float(parameter[2:])
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
         if quality <= 0:
             continue
         if media == GRAPHQL_RESPONSE:
-            candidate = GRAPHQL_RESPONSE
+            candidate = (quality, 1, GRAPHQL_RESPONSE)
         elif media in (JSON, "application/*", "*/*"):
-            candidate = JSON if media == JSON else GRAPHQL_RESPONSE
+            candidate = (quality, 0, JSON)
         else:
             continue
-        if best is None or quality > best[0]:
-            best = (quality, candidate)
-    return best[1] if best else None
+        if best is None or candidate[:2] > best[:2]:
+            best = candidate
+    return best[2] if best else None
 
 
-def _wants_html(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    return "text/html" in accept and "query" not in request.query_params
+def wants_graphiql(request: Request) -> bool:
+    """A browser asking for the page: GET, HTML accepted, no query."""
+    return (
+        request.method == "GET"
+        and "text/html" in request.headers.get("accept", "")
+        and "query" not in request.query_params
+    )
+
+
+# ---- reading the request -------------------------------------------------------------------------
+
+
+def params_from_query_string(request: Request) -> GraphQLParams:
+    """GET /graphql?query=…&variables=…&operationName=…&extensions=…"""
+    values = request.query_params
+    query = values.get("query")
+    if query is None:
+        raise Refusal(400, "a GET request needs a query parameter")
+    return GraphQLParams(
+        query=query,
+        variables=_json_object(values.get("variables"), "variables"),
+        operation_name=values.get("operationName") or None,
+        extensions=_json_object(values.get("extensions"), "extensions"),
+    )
+
+
+def _json_object(text: str | None, name: str) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise Refusal(400, f"{name} must be a JSON object") from None
+    if value is not None and not isinstance(value, dict):
+        raise Refusal(400, f"{name} must be a JSON object")
+    return value
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 415 unless JSON and with 413 past ``limit`` bytes (never read further)."""
+    media, _, parameters = request.headers.get("content-type", "").partition(";")
+    if media.strip().lower() != JSON:
+        raise Refusal(415, f"unsupported media type: send the request body as {JSON}")
+    charset = parameters.partition("charset=")[2].strip().strip('"').lower()
+    if charset and charset not in ("utf-8", "utf8"):
+        raise Refusal(415, f"unsupported charset {charset!r}: send the request body as UTF-8")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise _too_large(limit)
+    return bytes(body)
+
+
+def _too_large(limit: int) -> Refusal:
+    return Refusal(
+        413, f"request body is over the request body limit of {limit} bytes", QUERY_TOO_COMPLEX
+    )
+
+
+def params_from_body(body: bytes) -> GraphQLParams:
+    """The parameters of a JSON request body; batches (JSON arrays) are not supported."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise Refusal(400, "the request body is not valid JSON") from None
+    if isinstance(data, list):
+        raise Refusal(400, "batching is not supported: send one operation per request, as a JSON object")
+    if not isinstance(data, dict):
+        raise Refusal(400, "the request body must be a JSON object with a query")
+    query = data.get("query")
+    if not isinstance(query, str):
+        raise Refusal(400, "the request body needs a query string")
+    variables = data.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise Refusal(400, "variables must be a JSON object")
+    operation_name = data.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise Refusal(400, "operationName must be a string")
+    extensions = data.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise Refusal(400, "extensions must be a JSON object")
+    return GraphQLParams(query, variables, operation_name or None, extensions)
+
+
+# ---- the endpoint --------------------------------------------------------------------------------
 
 
 class GraphQLEndpoint:
+    """/graphql as an ASGI app: negotiate, read, run, render."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.executor = Executor(strawberry_schema._schema, settings.limits, settings.introspection)
@@ -82,112 +220,54 @@ class GraphQLEndpoint:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
         response = await self.handle(request)
+        response.headers["Vary"] = "Accept"
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
-        if request.method == "GET" and _wants_html(request):
-            if not self.settings.graphiql:
-                return Response("GraphiQL is turned off on this server.", status_code=404, media_type="text/plain")
+        if request.method not in ("GET", "POST"):
+            return Response(f"{request.method} is not allowed here", 405, {"Allow": METHODS}, "text/plain")
+        if self.settings.graphiql and wants_graphiql(request):
             return HTMLResponse(graphiql_page())
-        media = _accepts(request)
-        if media is None:
-            return Response(
-                f"Not acceptable: this endpoint answers {GRAPHQL_RESPONSE} or {JSON}",
-                status_code=406,
-                media_type="text/plain",
-            )
-        if request.method == "GET":
-            params, problem = self._from_query_string(request)
-        elif request.method == "POST":
-            params, problem = await self._from_body(request)
-        else:
-            return Response(status_code=405, headers={"Allow": "GET, POST"})
-        if isinstance(problem, Response):
-            return problem
-        if problem is not None:
-            return JSONBytes({"errors": [error_payload(problem, BAD_USER_INPUT)]}, 400, media)
+        media = negotiate(request.headers.get("accept"))
+        try:
+            if media is None:
+                raise Refusal(406, f"not acceptable: this endpoint answers {GRAPHQL_RESPONSE} or {JSON}")
+            params = await self.read(request)
+            outcome = await self.run(request, params)
+        except Refusal as refusal:
+            return self.refuse(refusal, media or JSON)
+        except Exception as exc:  # noqa: BLE001 - anything unexpected is masked and logged
+            return self.refuse(Refusal.internal(500, "while handling a request", exc), media or JSON)
+        return self.render(outcome, media)
 
-        allowed = frozenset({OperationType.QUERY})
+    async def read(self, request: Request) -> GraphQLParams:
+        if request.method == "GET":
+            return params_from_query_string(request)
+        return params_from_body(await read_body(request, self.settings.limits.max_body_bytes))
+
+    async def run(self, request: Request, params: GraphQLParams) -> Outcome:
+        """Execute against a reader of the newest data; only queries run over GET."""
         store: Store = request.app.state.store
         try:
             reader = await store.reader()
-        except StoreError:
-            log.exception("the store could not be read")
-            return JSONBytes({"errors": [error_payload("the store is unavailable", "SERVICE_UNAVAILABLE")]}, 503, media)
+        except Exception as exc:  # noqa: BLE001 - a broken store is the server's problem, not the client's
+            raise Refusal.internal(503, "the store could not be read", exc) from None
         context = Context(reader=reader, limits=self.settings.limits)
+        allowed = QUERY_ONLY if request.method == "GET" else ALL_OPERATIONS
         try:
-            outcome = await self.executor.run(
-                params["query"], params.get("variables"), params.get("operationName"), context, allowed
-            )
+            return await self.executor.run(params.query, params.variables, params.operation_name, context, allowed)
         except NotAllowed as exc:
-            status = 405 if request.method == "GET" else 400
-            headers = {"Allow": "POST"} if request.method == "GET" else None
-            message = f"{exc} operations are not supported here; this API is read-only"
-            if request.method == "GET":
-                message = f"{exc} operations cannot be sent with GET"
-            return JSONBytes({"errors": [error_payload(message, BAD_USER_INPUT)]}, status, media, headers=headers)
-        status = 200
-        if outcome.kind == "request-error" and media == GRAPHQL_RESPONSE:
-            status = 400
+            raise Refusal(405, f"{exc} operations cannot be sent with GET; use POST", headers={"Allow": "POST"}) from None
+
+    @staticmethod
+    def render(outcome: Outcome, media: str) -> Response:
+        # With graphql-response+json a request that never ran is a 400; plain JSON stays 200 (the spec's rule).
+        status = 400 if outcome.kind == "request-error" and media == GRAPHQL_RESPONSE else 200
         return JSONBytes(outcome.payload, status, media)
 
-    def _from_query_string(self, request: Request) -> tuple[dict[str, Any], Any]:
-        query = request.query_params.get("query")
-        if not query:
-            return {}, "a GET request needs a query parameter"
-        params: dict[str, Any] = {"query": query}
-        raw_variables = request.query_params.get("variables")
-        if raw_variables:
-            try:
-                params["variables"] = orjson.loads(raw_variables)
-            except orjson.JSONDecodeError:
-                return {}, "variables must be a JSON object"
-            if params["variables"] is not None and not isinstance(params["variables"], dict):
-                return {}, "variables must be a JSON object"
-        if request.query_params.get("operationName"):
-            params["operationName"] = request.query_params["operationName"]
-        return params, None
-
-    async def _from_body(self, request: Request) -> tuple[dict[str, Any], Any]:
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != JSON:
-            return {}, Response(
-                f"Unsupported media type: send {JSON}", status_code=415, media_type="text/plain"
-            )
-        limit = self.settings.limits.max_body_bytes
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            return {}, _too_large(limit)
-        body = bytearray()
-        async for chunk in request.stream():
-            body.extend(chunk)
-            if len(body) > limit:
-                return {}, _too_large(limit)
-        try:
-            data = orjson.loads(bytes(body))
-        except orjson.JSONDecodeError:
-            return {}, "the request body is not valid JSON"
-        if not isinstance(data, dict):
-            return {}, "the request body must be a JSON object with a query"
-        query = data.get("query")
-        if not isinstance(query, str) or not query.strip():
-            return {}, "the request body needs a query string"
-        variables = data.get("variables")
-        if variables is not None and not isinstance(variables, dict):
-            return {}, "variables must be a JSON object"
-        operation_name = data.get("operationName")
-        if operation_name is not None and not isinstance(operation_name, str):
-            return {}, "operationName must be a string"
-        extensions = data.get("extensions")
-        if extensions is not None and not isinstance(extensions, dict):
-            return {}, "extensions must be a JSON object"
-        return {"query": query, "variables": variables, "operationName": operation_name}, None
-
-
-def _too_large(limit: int) -> Response:
-    return Response(
-        f"Request body too large: the limit is {limit} bytes", status_code=413, media_type="text/plain"
-    )
+    @staticmethod
+    def refuse(refusal: Refusal, media: str) -> Response:
+        return JSONBytes({"errors": [refusal.error]}, refusal.status, media, headers=refusal.headers)
 
 
 async def healthz(request: Request) -> Response:
@@ -198,6 +278,21 @@ async def healthz(request: Request) -> Response:
         log.exception("health check failed")
         return JSONBytes({"status": "unavailable"}, 503)
     return JSONBytes({"status": "ok", "articles": count, "version": reader.version})
+
+
+def cors_middleware(settings: Settings) -> list[Middleware]:
+    """CORS for the configured origins only; none configured means no CORS headers at all."""
+    if not settings.cors_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["content-type", "accept"],
+            max_age=600,
+        )
+    ]
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Starlette:
@@ -215,24 +310,29 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             if own:
                 await app.state.store.close()
 
-    endpoint = GraphQLEndpoint(settings)
-    middleware = []
-    if settings.cors_origins:
-        middleware.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(settings.cors_origins),
-                allow_methods=["GET", "POST"],
-                allow_headers=["content-type", "accept"],
-            )
-        )
-    routes = [
-        Route("/graphql", endpoint, methods=["GET", "POST"]),
+    routes: list[BaseRoute] = [
+        # No methods= here: the endpoint answers every method itself (405 with Allow: GET, POST).
+        Route("/graphql", GraphQLEndpoint(settings)),
         Route("/healthz", healthz, methods=["GET"]),
     ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    if settings.graphiql:
+        routes.append(Mount(STATIC_PATH, app=static_files(), name="graphiql-static"))
+    return Starlette(routes=routes, middleware=cors_middleware(settings), lifespan=lifespan)
+
+
+def configure_logging() -> None:
+    """Send newsgraph's log (masked errors with their ids, warnings) to stderr, once per process."""
+    logger = logging.getLogger("newsgraph")
+    if logger.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 def app_from_env() -> Starlette:
     """Factory for uvicorn (``graph.app:app_from_env``), configured from NEWSGRAPH_* variables."""
+    configure_logging()
     return create_app(Settings.from_env())

@@ -1,7 +1,8 @@
 """The newsgraph command: seed, serve, export-schema, stats.
 
 This module parses arguments and prints; the work is in graph.seed,
-graph.store and graph.app. Every option also reads a NEWSGRAPH_* variable.
+graph.store and graph.app. Every store, server and limit option also reads a
+NEWSGRAPH_* variable; `newsgraph --help` lists them with their defaults.
 Exit status: 0 ok, 1 bad data or a failure, 2 usage errors.
 """
 
@@ -13,6 +14,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -39,37 +41,77 @@ def _add_store_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _environment_help() -> str:
+    """The epilog of `newsgraph --help`: every NEWSGRAPH_* variable with its default."""
+    settings = {f.name: getattr(DEFAULTS, f.name) for f in fields(Settings) if f.name != "limits"}
+    settings.update(vars(DEFAULTS.limits))
+    shown = {"database_url": "unset", "cors_origins": "none", "introspection": "true", "graphiql": "true"}
+    width = max(len(_env(name)) for name in settings)
+    lines = [f"  {_env(name):<{width}}  default: {shown.get(name, value)}" for name, value in settings.items()]
+    return (
+        "environment (each variable is also a flag of the commands that use it; a flag wins):\n"
+        + "\n".join(lines)
+        + "\n\nexit status: 0 ok, 1 bad data or a failure, 2 usage or configuration error.\n"
+        "Errors are one line on stderr; --debug (before or after COMMAND) prints the traceback.\n"
+        "Run `newsgraph COMMAND --help` for the options of a command."
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsgraph",
         description="A GraphQL API over a document store of news articles.",
+        epilog=_environment_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"newsgraph {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks instead of one-line errors (default: off)"
+    )
+    # --debug is accepted after the command too; SUPPRESS keeps the one given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS,
+        help="show tracebacks instead of one-line errors (default: off)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    seed = commands.add_parser("seed", help="load seed files into the store", description="Load frontmatter files "
+    seed = commands.add_parser("seed", parents=[common], help="load seed files into the store",
+                               description="Load frontmatter files "
                                "(.md, .markdown, .txt, found recursively) into the store. Bad files are reported "
                                "as path:line: reason and skipped (exit 1); the store is never damaged.")
     seed.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: seeds/)")
     _add_store_options(seed)
-    seed.add_argument("--strict", action="store_true", help="write nothing at all if any file is bad")
-    seed.add_argument("--prune", action="store_true", help="remove stored articles whose files were not seen")
-    seed.add_argument("--dry-run", action="store_true", help="validate and report without writing")
-    seed.add_argument("--raw-text", action="store_true", help="keep text as it is (no mojibake repair)")
-    seed.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    seed.add_argument("--strict", action="store_true", help="write nothing at all if any file is bad (default: off)")
+    seed.add_argument(
+        "--prune", action="store_true", help="remove stored articles whose files were not seen (default: off)"
+    )
+    seed.add_argument("--dry-run", action="store_true", help="validate and report without writing (default: off)")
+    seed.add_argument("--raw-text", action="store_true", help="keep text as it is, no mojibake repair (default: off)")
+    seed.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar (default: a bar on a terminal, none otherwise)"
+    )
 
-    serve = commands.add_parser("serve", help="serve the GraphQL API over HTTP", description="Serve GraphQL on "
+    serve = commands.add_parser("serve", parents=[common], help="serve the GraphQL API over HTTP",
+                                description="Serve GraphQL on "
                                 "/graphql (GraphiQL in a browser) and a health check on /healthz.")
     _add_store_options(serve)
-    serve.add_argument("--host", help=_help("interface to bind", "host", DEFAULTS.host))
-    serve.add_argument("--port", type=int, help=_help("port to bind", "port", DEFAULTS.port))
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    serve.add_argument("--host", metavar="HOST", help=_help("interface to bind", "host", DEFAULTS.host))
+    serve.add_argument("--port", type=int, metavar="PORT", help=_help("port to bind", "port", DEFAULTS.port))
+    serve.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default: 1)")
     serve.add_argument(
-        "--cors-origins", help=_help("comma-separated origins allowed by CORS", "cors_origins", "none")
+        "--cors-origins",
+        metavar="ORIGINS",
+        help=_help("comma-separated origins allowed by CORS", "cors_origins", "none"),
     )
-    serve.add_argument("--no-introspection", action="store_true", help="turn introspection off (env NEWSGRAPH_INTROSPECTION=false)")
-    serve.add_argument("--no-graphiql", action="store_true", help="turn GraphiQL off (env NEWSGRAPH_GRAPHIQL=false)")
+    serve.add_argument(
+        "--no-introspection",
+        action="store_true",
+        help="turn introspection off (env NEWSGRAPH_INTROSPECTION=false; default: on)",
+    )
+    serve.add_argument(
+        "--no-graphiql", action="store_true", help="turn GraphiQL off (env NEWSGRAPH_GRAPHIQL=false; default: on)"
+    )
     for name, value in vars(Limits()).items():
         serve.add_argument(
             "--" + name.replace("_", "-"),
@@ -78,10 +120,27 @@ def build_parser() -> argparse.ArgumentParser:
             help=_help(f"limit: {name.replace('_', ' ')}", name, value),
         )
 
-    export = commands.add_parser("export-schema", help="print the served schema (SDL, or introspection JSON)")
-    export.add_argument("--json", action="store_true", help="print the introspection result as JSON")
+    export = commands.add_parser(
+        "export-schema",
+        parents=[common],
+        help="print the served schema (SDL, or introspection JSON)",
+        description="Print the schema this server serves, for client code generators (graphql-codegen, "
+        "ariadne-codegen, gql): SDL by default, or with --json the introspection result "
+        '({"data": {"__schema": ...}}, descriptions included). Needs no store.',
+    )
+    export.add_argument(
+        "--json", action="store_true", help="print the introspection result as JSON instead of SDL (default: SDL)"
+    )
+    export.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE instead of standard output (default: standard output)"
+    )
 
-    stats = commands.add_parser("stats", help="print what the store holds")
+    stats = commands.add_parser(
+        "stats",
+        parents=[common],
+        help="print what the store holds",
+        description="Print a table of what the store holds: articles, providers, topics, date range.",
+    )
     _add_store_options(stats)
     return parser
 
@@ -128,19 +187,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
-    from graph.seed import SeedUsageError, seed
-    from graph.store import open_store
+    from graph.seed import SeedUsageError, check_paths, seed
 
     paths = args.paths or ["seeds"]
+    try:
+        check_paths(paths)
+    except SeedUsageError as exc:
+        print(f"newsgraph seed: {exc}", file=sys.stderr)
+        return 2
     progress = None
     if not args.quiet and sys.stderr.isatty():
         from tqdm import tqdm
 
-        def progress(files: list[Path]) -> Any:
-            return tqdm(files, unit="file", desc="seeding", leave=False, file=sys.stderr)
+        def progress(items: Any, total: int) -> Any:
+            return tqdm(items, total=total, unit="file", desc="seeding", leave=False, file=sys.stderr)
 
     async def run() -> Any:
-        store = open_store(settings)
+        store = _store_for_seeding(settings)
         await store.open()
         try:
             return await seed(
@@ -164,6 +227,17 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
         print(error, file=sys.stderr)
     print(report.summary())
     return 1 if report.errors else 0
+
+
+def _store_for_seeding(settings: Settings) -> Any:
+    """The configured store; a TinyDB one without its read snapshot, which a seed never reads."""
+    from graph.store import open_store
+
+    if settings.database_url:
+        return open_store(settings)
+    from graph.store.tinydb import TinyDBStore
+
+    return TinyDBStore(settings.db, preload=False)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -206,9 +280,17 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
         from graphql import get_introspection_query, graphql_sync
 
         result = graphql_sync(schema._schema, get_introspection_query(descriptions=True))
-        sys.stdout.write(orjson.dumps({"data": result.data}, option=orjson.OPT_INDENT_2).decode() + "\n")
+        text = orjson.dumps({"data": result.data}, option=orjson.OPT_INDENT_2).decode() + "\n"
     else:
-        sys.stdout.write(sdl())
+        text = sdl()
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"newsgraph export-schema: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -227,10 +309,17 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     stats = asyncio.run(run())
     where = settings.database_url.split("@")[-1] if settings.database_url else settings.db
     rows = [("store", where), *((k, "-" if v is None else str(v)) for k, v in stats.items())]
-    width = max(len(k) for k, _ in rows)
-    for key, value in rows:
-        print(f"{key:<{width}}  {value}")
+    print(format_table(("what", "value"), rows))
     return 0
+
+
+def format_table(header: tuple[str, str], rows: Sequence[tuple[str, str]]) -> str:
+    """Rows under a header and a rule, columns padded to their widest cell."""
+    left = max(len(cell) for cell, _ in (header, *rows))
+    right = max(len(cell) for _, cell in (header, *rows))
+    lines = [f"{header[0]:<{left}}  {header[1]}", f"{'-' * left}  {'-' * right}"]
+    lines += [f"{key:<{left}}  {value}".rstrip() for key, value in rows]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,6 +28,9 @@ class Limits:
     max_list_size: int = 100
     max_cost: int = 50_000
     timeout_seconds: float = 5.0
+    # Work units graphql-core's field-merging check may spend on one query (its
+    # default, 500,000, is ~0.7 s of CPU; realistic queries spend a few hundred).
+    max_validation_work: int = 50_000
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,12 @@ A stored document is the frontmatter mapping, normalized (text repaired,
 date-times in UTC as ``YYYY-MM-DDTHH:MM:SSZ``), plus ``id``, ``body`` and
 ``_seed`` (where it came from and a hash of the file, so a re-seed can skip
 files that did not change). Keys the contract does not know are kept as they
-are, made JSON-safe.
+are, made JSON-safe (dates become ISO strings, binary becomes base64, sets
+become sorted lists).
+
+Every problem with a file is a DocumentError whose text is
+``path:line: reason``; the reason names the field (``related[1].title is
+required``). Nothing else escapes parse_file, whatever the bytes.
 """
 
 from __future__ import annotations
@@ -12,38 +17,53 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import ftfy
 import yaml
-from frontmatter.default_handlers import YAMLHandler
+from ftfy.badness import BADNESS_RE
 
 try:
-    from yaml import CSafeLoader as SafeLoader
+    from yaml import CSafeLoader as _BaseLoader
 
     YAML_LOADER = "libyaml (C)"
 except ImportError:  # pragma: no cover - PyYAML wheels ship libyaml
-    from yaml import SafeLoader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
-    YAML_LOADER = "pure Python (install libyaml for ~10x faster seeding)"
+    YAML_LOADER = "pure Python (install PyYAML with libyaml for ~10x faster seeding)"
 
-# Bump when normalization changes, so that a re-seed rewrites every document.
-LOADER_VERSION = "1"
+# Bump when parsing or normalization changes, so that a re-seed rewrites every document.
+LOADER_VERSION = "2"
 
 SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 RESERVED_KEYS = frozenset({"body", "_seed"})
 STRING_FIELDS = ("category", "excerpt", "type", "originalUrl", "webUrl", "ampWebUrl", "cdnAmpWebUrl")
 INT_FIELDS = ("quality", "heat")
 URL_FIELDS = ("originalUrl", "webUrl", "ampWebUrl", "cdnAmpWebUrl")
+KNOWN_FIELDS = frozenset(
+    {"id", "title", "published", "publishedDateTime", "provider", "topics", "images", "related", *STRING_FIELDS, *INT_FIELDS}
+)
 RELATED_STRING_FIELDS = ("excerpt", "webUrl", "ampWebUrl", "cdnAmpWebUrl", "type")
 RELATED_URL_FIELDS = ("webUrl", "ampWebUrl", "cdnAmpWebUrl")
+RELATED_FIELDS = frozenset({"title", "quality", "publishedDateTime", "provider", "images", *RELATED_STRING_FIELDS})
+IMAGE_FIELDS = frozenset({"url", "width", "height", "isCached"})
 ORDINAL = re.compile(r"^\d+_")
+# GraphQL Int is 32-bit: a larger quality or width could be stored but never served.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+# What JSON (orjson) can hold for keys the contract does not know.
+STORABLE_INT_MIN, STORABLE_INT_MAX = -(2**63), 2**64 - 1
+# Bounds on keys the contract does not know: YAML aliases can make a small file
+# expand to an enormous (or self-referencing) structure.
+MAX_DEPTH = 64
+MAX_VALUES = 100_000
 
-_HANDLER = YAMLHandler()
+# The frontmatter delimiter, as python-frontmatter's YAMLHandler defines it: a line of 3+ dashes.
+_BOUNDARY = re.compile(r"^-{3,}[ \t]*\r?$", re.MULTILINE)
+
 _REPAIR = ftfy.TextFixerConfig(
     unescape_html=False,
     remove_terminal_escapes=False,
@@ -61,23 +81,71 @@ class DocumentError(ValueError):
     """A seed file that cannot become an article; ``line`` is 1-based in the file."""
 
     def __init__(self, path: str, line: int, reason: str) -> None:
+        reason = re.sub(r"\s*[\r\n]\s*", " ", reason).strip() or "invalid document"  # one line on stderr, always
         super().__init__(f"{path}:{line}: {reason}")
         self.path = path
         self.line = line
         self.reason = reason
+
+    def __reduce__(self) -> tuple[Any, ...]:  # crosses process boundaries (parallel seeding)
+        return (DocumentError, (self.path, self.line, self.reason))
 
 
 @dataclass(frozen=True, slots=True)
 class Field:
     """Where a validation problem is: a key path into the frontmatter."""
 
-    path: tuple[str | int, ...]
+    path: tuple[Any, ...]
     reason: str
 
 
 class _Invalid(Exception):
-    def __init__(self, path: tuple[str | int, ...], reason: str) -> None:
+    def __init__(self, path: tuple[Any, ...], reason: str) -> None:
         self.field = Field(path, reason)
+
+
+class _NoFrontmatter(Exception):
+    def __init__(self, line: int, reason: str) -> None:
+        self.line = line
+        self.reason = reason
+
+
+# -- YAML ---------------------------------------------------------------------------------
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """CSafeLoader whose scalar constructors report bad values as YAML errors with a position.
+
+    Stock SafeConstructor lets ValueError, KeyError or AttributeError escape for
+    values such as ``2020-13-45``, ``!!int x`` or ``!!bool maybe``.
+    """
+
+
+def _guarded(tag: str) -> None:
+    construct = _Loader.yaml_constructors[tag]
+    name = tag.rsplit(":", 1)[-1]
+
+    def guarded(loader: Any, node: yaml.Node) -> Any:
+        try:
+            return construct(loader, node)
+        except yaml.YAMLError:
+            raise
+        except Exception as exc:
+            if name == "timestamp" and isinstance(node.value, str):
+                return node.value  # '2020-13-45': left as text, for the field's own check to report
+            detail = "" if isinstance(exc, KeyError) else f": {exc}"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"invalid {name} {_show(node.value)}{detail}", node.start_mark
+            ) from None
+
+    _Loader.add_constructor(tag, guarded)
+
+
+for _tag in ("bool", "int", "float", "timestamp", "binary", "omap", "pairs", "set"):
+    _guarded(f"tag:yaml.org,2002:{_tag}")
+
+
+# -- files --------------------------------------------------------------------------------
 
 
 def file_hash(data: bytes, raw_text: bool = False) -> str:
@@ -87,37 +155,50 @@ def file_hash(data: bytes, raw_text: bool = False) -> str:
     return digest.hexdigest()
 
 
-def id_from_path(path: Path) -> str:
+def id_from_path(path: str | Path) -> str:
     """000_9a7be0820e1ffd4a.txt -> 9a7be0820e1ffd4a"""
-    return ORDINAL.sub("", path.stem, count=1) or path.stem
+    stem = Path(path).stem
+    return ORDINAL.sub("", stem, count=1) or stem
 
 
-def find_files(paths: list[Path]) -> Iterator[Path]:
-    """Every seed file under paths, in a stable order (given order, then sorted)."""
-    for path in paths:
-        if path.is_dir():
-            for candidate in sorted(path.rglob("*")):
-                if candidate.suffix.lower() in SUFFIXES and candidate.is_file():
-                    yield candidate
-        else:
-            yield path
+@dataclass(frozen=True, slots=True)
+class Split:
+    """A file cut at its frontmatter delimiters; line numbers are 1-based in the file."""
+
+    frontmatter: str
+    body: str
+    open_line: int  # the opening '---'
+    first_line: int  # the frontmatter's first line (line 0 of its YAML)
 
 
-def split(text: str) -> tuple[str, str, int]:
-    """Frontmatter text, body, and the file line where the frontmatter's text starts (0-based)."""
-    stripped = text.lstrip()
-    skipped_lines = text[: len(text) - len(stripped)].count("\n")
-    if not _HANDLER.detect(stripped):
-        raise _Invalid((), "no frontmatter: the file must start with a '---' line")
-    try:
-        fm, body = _HANDLER.split(stripped)
-    except ValueError:
-        raise _Invalid((), "the frontmatter has no closing '---' line") from None
-    return fm, body.strip(), skipped_lines
+def split(text: str) -> Split:
+    """Cut text into frontmatter and body; leading blank lines are allowed."""
+    start = 0
+    line = 1
+    while True:  # skip blank lines
+        end = text.find("\n", start)
+        current = text[start:] if end < 0 else text[start:end]
+        if current.strip() or end < 0:
+            break
+        start, line = end + 1, line + 1
+    opening = _BOUNDARY.match(text, start)
+    if opening is None:
+        raise _NoFrontmatter(line, "no frontmatter: the file must start with a '---' line")
+    fm_start = text.find("\n", opening.end())
+    closing = _BOUNDARY.search(text, fm_start + 1) if fm_start >= 0 else None
+    if closing is None:
+        raise _NoFrontmatter(line, "the frontmatter opened here has no closing '---' line")
+    body_start = text.find("\n", closing.end())
+    body = text[body_start + 1 :] if body_start >= 0 else ""
+    return Split(text[fm_start + 1 : closing.start()], body.strip(), line, line + 1)
 
 
-def parse_file(path: Path, data: bytes, raw_text: bool = False, display: str | None = None) -> dict[str, Any]:
-    """Parse one seed file's bytes into a stored document, or raise DocumentError."""
+def parse_file(path: str | Path, data: bytes, raw_text: bool = False, display: str | None = None) -> dict[str, Any]:
+    """Parse one seed file's bytes into a stored document (without ``_seed``), or raise DocumentError.
+
+    ``display`` is how the file is named in errors (default: ``str(path)``); the
+    default id comes from ``path``'s name.
+    """
     shown = display if display is not None else str(path)
     try:
         text = data.decode("utf-8-sig")
@@ -125,42 +206,60 @@ def parse_file(path: Path, data: bytes, raw_text: bool = False, display: str | N
         line = data[: exc.start].count(b"\n") + 1
         raise DocumentError(shown, line, f"not UTF-8 text (byte {exc.start})") from None
     try:
-        fm, body, offset = split(text)
-    except _Invalid as exc:
-        raise DocumentError(shown, 1, exc.field.reason) from None
+        parts = split(text)
+    except _NoFrontmatter as exc:
+        raise DocumentError(shown, exc.line, exc.reason) from None
+    fm = parts.frontmatter
     try:
-        meta = yaml.load(fm, Loader=SafeLoader)
+        meta = yaml.load(fm, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = offset + (mark.line + 1 if mark else 1)
+        line = parts.first_line + mark.line if mark else parts.open_line
         problem = exc.problem or exc.context or "invalid YAML"
         raise DocumentError(shown, line, f"invalid YAML frontmatter: {problem}") from None
     except yaml.YAMLError as exc:
-        raise DocumentError(shown, offset + 1, f"invalid YAML frontmatter: {exc}") from None
+        raise DocumentError(shown, parts.open_line, f"invalid YAML frontmatter: {exc}") from None
+    except (RecursionError, MemoryError):
+        raise DocumentError(shown, parts.open_line, "invalid YAML frontmatter: nested too deeply") from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
-        raise DocumentError(shown, offset + 2, "the frontmatter must be a mapping of keys to values")
+        line = _line_of(fm, (), parts.first_line, parts.open_line)
+        raise DocumentError(shown, line, f"the frontmatter must be a mapping of keys to values, got {_show(meta)}")
     try:
-        return normalize(meta, body, id_from_path(path), raw_text)
+        if "*" in fm:  # an alias: the expanded structure may be huge or refer to itself
+            _check_size(meta)
+        return normalize(meta, parts.body, id_from_path(path), raw_text)
     except _Invalid as exc:
-        line = offset + _line_of(fm, exc.field.path)
+        line = _line_of(fm, exc.field.path, parts.first_line, parts.open_line)
         raise DocumentError(shown, line, exc.field.reason) from None
 
 
+def line_of_key(data: bytes, key: str) -> int:
+    """The file line of a top-level frontmatter key (1 when it cannot be found); for reports."""
+    try:
+        parts = split(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, _NoFrontmatter):
+        return 1
+    return _line_of(parts.frontmatter, (key,), parts.first_line, parts.open_line)
+
+
+# -- validation and normalization ---------------------------------------------------------
+
+
 def normalize(meta: dict[Any, Any], body: str, default_id: str, raw_text: bool = False) -> dict[str, Any]:
-    """Validate a frontmatter mapping and build the stored document."""
+    """Validate a frontmatter mapping and build the stored document (raises _Invalid)."""
     fix = _keep if raw_text else repair_text
     doc: dict[str, Any] = {}
     for key, value in meta.items():
         if not isinstance(key, str):
-            raise _Invalid((key,), f"keys must be text, got {key!r}")
+            raise _Invalid((key,), f"keys must be text, got {_show(key)}")
         if key in RESERVED_KEYS:
             raise _Invalid((key,), f"{key} is reserved and cannot be set in the frontmatter")
         doc[key] = value
 
-    if "id" in doc and doc["id"] is not None:
-        raw_id = doc["id"]
+    raw_id = doc.get("id")
+    if raw_id is not None:
         if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)) or not str(raw_id).strip():
             raise _Invalid(("id",), f"id must be a non-empty string, got {_show(raw_id)}")
         doc["id"] = str(raw_id).strip()
@@ -176,48 +275,138 @@ def normalize(meta: dict[Any, Any], body: str, default_id: str, raw_text: bool =
 
     for name in STRING_FIELDS:
         if doc.get(name) is not None:
-            doc[name] = _string(doc[name], (name,), fix if name not in URL_FIELDS else _keep)
+            doc[name] = _string(doc[name], (name,), _keep if name in URL_FIELDS else fix)
     for name in INT_FIELDS:
         if doc.get(name) is not None:
             doc[name] = _int(doc[name], (name,))
-    if doc.get("published") is not None and not isinstance(doc["published"], bool):
-        raise _Invalid(("published",), f"published must be true or false, got {_show(doc['published'])}")
+    if doc.get("published") is not None:
+        doc["published"] = _bool(doc["published"], ("published",))
     if doc.get("publishedDateTime") is not None:
         doc["publishedDateTime"] = _datetime(doc["publishedDateTime"], ("publishedDateTime",))
     if doc.get("provider") is not None:
         doc["provider"] = _provider(doc["provider"], ("provider",), fix)
-    if doc.get("topics") is not None:
-        topics = doc["topics"]
+    topics = doc.get("topics")
+    if topics is not None:
         if not isinstance(topics, list):
             raise _Invalid(("topics",), f"topics must be a list of strings, got {_show(topics)}")
         doc["topics"] = [_string(t, ("topics", i), fix) for i, t in enumerate(topics)]
     if doc.get("images") is not None:
         doc["images"] = _images(doc["images"], ("images",))
-    if doc.get("related") is not None:
-        related = doc["related"]
+    related = doc.get("related")
+    if related is not None:
         if not isinstance(related, list):
             raise _Invalid(("related",), f"related must be a list of mappings, got {_show(related)}")
         doc["related"] = [_related(item, ("related", i), fix) for i, item in enumerate(related)]
 
-    known = {"id", "title", "published", "publishedDateTime", "provider", "topics", "images", "related"}
-    known.update(STRING_FIELDS, INT_FIELDS)
     for key in doc:
-        if key not in known:
-            doc[key] = jsonable(doc[key])
+        if key not in KNOWN_FIELDS:
+            doc[key] = _extra(doc[key], (key,))
     doc["body"] = fix(body)
     return doc
 
 
+def _characters_ftfy_looks_at() -> re.Pattern[str]:
+    """The non-ASCII characters BADNESS_RE can need, plus C1 controls and surrogates.
+
+    ftfy changes a line only when BADNESS_RE finds something in it (every one of
+    its alternatives needs one of these characters; tests/test_documents.py
+    checks that) or when it holds C1 controls or surrogates. A line without any
+    of these characters is returned as it is, so we skip ftfy for it.
+    """
+    spans: list[tuple[int, int]] = [(0x80, 0x9F), (0xD800, 0xDFFF)]
+    try:
+        import re._parser as sre_parse
+
+        def walk(items: Any) -> None:
+            for op, arg in items:
+                name = str(op)
+                if name == "LITERAL" and arg >= 0x80:
+                    spans.append((arg, arg))
+                elif name == "RANGE" and arg[1] >= 0x80:
+                    spans.append((max(arg[0], 0x80), arg[1]))
+                elif name == "IN":
+                    walk(arg)
+                elif name == "BRANCH":
+                    for branch in arg[1]:
+                        walk(branch)
+                elif name == "SUBPATTERN":
+                    walk(arg[-1])
+                elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                    walk(arg[2])
+
+        walk(sre_parse.parse(BADNESS_RE.pattern, BADNESS_RE.flags))
+    except Exception:  # pragma: no cover - a future ftfy or Python: look at every line
+        return re.compile(r"[^\x00-\x7f]")
+    return re.compile("[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in spans) + "]")
+
+
+_FTFY_TRIGGERS = _characters_ftfy_looks_at()
+_C1_OR_SURROGATE = re.compile("[\x80-\x9f\ud800-\udfff]")
+# The longest text BADNESS_RE can match (7 in ftfy 6.3): a match that holds a
+# trigger character lies within this distance of it.
+_BADNESS_WIDTH = 7
+_WINDOWS_AT_MOST = 8
+
+
 def repair_text(text: str) -> str:
-    """Undo mojibake (UTF-8 read as cp1252/latin-1): 'NOPDâ€™s' -> 'NOPD’s'."""
-    if text.isascii():
+    """Undo mojibake (UTF-8 read as cp1252/latin-1): 'NOPDâ€™s' -> 'NOPD’s'.
+
+    The same result as ``ftfy.fix_text`` with our configuration, which fixes
+    each line on its own; lines ftfy would leave alone are not handed to it
+    (ftfy costs ~100 us for a clean line with an accent, ~300 us to fix one).
+    """
+    if text.isascii() or not _FTFY_TRIGGERS.search(text):
         return text
+    if "\n" not in text:
+        return _repair_line(text)
+    out = []
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start) + 1 or len(text)
+        out.append(_repair_line(text[start:end]))
+        start = end
+    return "".join(out)
+
+
+def _repair_line(line: str) -> str:
+    if not _ftfy_would_change(line):
+        return line
+    return _fix_short(line) if len(line) <= 200 else ftfy.fix_text(line, _REPAIR)
+
+
+def _ftfy_would_change(line: str) -> bool:
+    """Whether ftfy.fix_text can change this line: BADNESS_RE matches, or C1 controls/surrogates.
+
+    BADNESS_RE is searched only around the characters it needs, which is
+    exact because every match holds one and is at most _BADNESS_WIDTH long.
+    """
+    if _C1_OR_SURROGATE.search(line):
+        return True
+    positions = [m.start() for m in _FTFY_TRIGGERS.finditer(line)]
+    if not positions:
+        return False
+    if len(positions) > _WINDOWS_AT_MOST or len(line) <= 4 * _BADNESS_WIDTH:
+        return BADNESS_RE.search(line) is not None
+    reach = _BADNESS_WIDTH - 1
+    for at in positions:
+        if BADNESS_RE.search(line, max(0, at - reach), at + reach + 1) is not None:
+            return True
+    return False
+
+
+@lru_cache(maxsize=8192)
+def _fix_short(text: str) -> str:
+    # Names, topics and titles repeat across files.
     return ftfy.fix_text(text, _REPAIR)
 
 
 def format_datetime(value: datetime) -> str:
-    """The served form: UTC, whole seconds, 'Z'."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The served form: UTC, whole seconds, 'Z' (years below 1000 zero-padded)."""
+    moment = value.astimezone(timezone.utc)
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z"
+    )
 
 
 def parse_datetime(value: Any) -> datetime:
@@ -239,26 +428,59 @@ def parse_datetime(value: Any) -> datetime:
         raise ValueError(f"not an ISO-8601 date-time: {value!r}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"out of range in UTC: {value!r}") from None
 
 
 def jsonable(value: Any) -> Any:
-    """Make a YAML value storable as JSON without losing what it says."""
+    """Make a YAML value storable as JSON without losing what it says (raises ValueError when it cannot)."""
+    try:
+        return _extra(value, ())
+    except _Invalid as exc:
+        raise ValueError(exc.field.reason) from None
+
+
+def _extra(value: Any, path: tuple[Any, ...], depth: int = 0) -> Any:
+    """A value under a key the contract does not know, made JSON-safe."""
+    if isinstance(value, str) or value is None or isinstance(value, (bool, float)):
+        if isinstance(value, float) and value != value:  # NaN has no JSON form
+            return None
+        return value
+    if isinstance(value, int):
+        if not STORABLE_INT_MIN <= value <= STORABLE_INT_MAX:
+            raise _Invalid(path, f"{_dotted(path)} is an integer too large to store, got {_show(value)}")
+        return value
+    if depth >= MAX_DEPTH:
+        raise _Invalid(path, f"{_dotted(path[:1])} nests deeper than {MAX_DEPTH} levels")
     if isinstance(value, dict):
-        return {str(k) if not isinstance(k, str) else k: jsonable(v) for k, v in value.items()}
+        return {(k if isinstance(k, str) else str(k)): _extra(v, (*path, k), depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
+        return [_extra(v, (*path, i), depth + 1) for i, v in enumerate(value)]
     if isinstance(value, (set, frozenset)):
-        return sorted((jsonable(v) for v in value), key=repr)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
+        return sorted((_extra(v, path, depth + 1) for v in value), key=repr)
+    if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
-    if isinstance(value, float) and value != value:  # NaN has no JSON form
-        return None
-    return value
+    return str(value)  # pragma: no cover - SafeLoader builds nothing else
+
+
+def _check_size(meta: dict[Any, Any]) -> None:
+    """Refuse a frontmatter whose aliases expand past MAX_VALUES values or MAX_DEPTH levels."""
+    budget = MAX_VALUES
+    stack: list[tuple[Any, tuple[Any, ...], int]] = [(v, (k,), 1) for k, v in meta.items()]
+    while stack:
+        value, path, depth = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise _Invalid(path[:1], f"the frontmatter expands to more than {MAX_VALUES} values (YAML aliases)")
+        if isinstance(value, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise _Invalid(path, f"{_dotted(path[:1])} nests deeper than {MAX_DEPTH} levels (YAML aliases)")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend((v, (*path, k), depth + 1) for k, v in items)
 
 
 def _keep(text: str) -> str:
@@ -266,44 +488,52 @@ def _keep(text: str) -> str:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, (dict, list)):
-        return "a mapping" if isinstance(value, dict) else "a list"
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _string(value: Any, path: tuple[str | int, ...], fix: Any) -> str:
+def _string(value: Any, path: tuple[Any, ...], fix: Any) -> str:
     if not isinstance(value, str):
         raise _Invalid(path, f"{_dotted(path)} must be a string, got {_show(value)}")
     return fix(value)
 
 
-def _int(value: Any, path: tuple[str | int, ...]) -> int:
+def _int(value: Any, path: tuple[Any, ...]) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _Invalid(path, f"{_dotted(path)} must be an integer, got {_show(value)}")
+    if not INT_MIN <= value <= INT_MAX:
+        raise _Invalid(path, f"{_dotted(path)} must be an integer from {INT_MIN} to {INT_MAX}, got {_show(value)}")
     return value
 
 
-def _bool(value: Any, path: tuple[str | int, ...]) -> bool:
+def _bool(value: Any, path: tuple[Any, ...]) -> bool:
     if not isinstance(value, bool):
         raise _Invalid(path, f"{_dotted(path)} must be true or false, got {_show(value)}")
     return value
 
 
-def _datetime(value: Any, path: tuple[str | int, ...]) -> str:
+def _datetime(value: Any, path: tuple[Any, ...]) -> str:
     try:
         return format_datetime(parse_datetime(value))
-    except ValueError:
+    except ValueError as exc:
+        if str(exc).startswith("out of range"):
+            raise _Invalid(path, f"{_dotted(path)} is out of range in UTC, got {_show(value)}") from None
         raise _Invalid(path, f"{_dotted(path)} must be an ISO-8601 date-time, got {_show(value)}") from None
 
 
-def _mapping(value: Any, path: tuple[str | int, ...]) -> dict[str, Any]:
+def _mapping(value: Any, path: tuple[Any, ...]) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _Invalid(path, f"{_dotted(path)} must be a mapping, got {_show(value)}")
-    return {str(k): v for k, v in value.items()}
+    return {(k if isinstance(k, str) else str(k)): v for k, v in value.items()}
 
 
-def _provider(value: Any, path: tuple[str | int, ...], fix: Any) -> dict[str, Any]:
+def _provider(value: Any, path: tuple[Any, ...], fix: Any) -> dict[str, Any]:
     provider = _mapping(value, path)
     domain = provider.get("domain")
     if domain is None:
@@ -315,11 +545,11 @@ def _provider(value: Any, path: tuple[str | int, ...], fix: Any) -> dict[str, An
         provider["name"] = _string(provider["name"], (*path, "name"), fix)
     for key in provider:
         if key not in ("domain", "name"):
-            provider[key] = jsonable(provider[key])
+            provider[key] = _extra(provider[key], (*path, key))
     return provider
 
 
-def _images(value: Any, path: tuple[str | int, ...]) -> list[dict[str, Any]]:
+def _images(value: Any, path: tuple[Any, ...]) -> list[dict[str, Any]]:
     if not isinstance(value, list):
         raise _Invalid(path, f"{_dotted(path)} must be a list of mappings, got {_show(value)}")
     images = []
@@ -336,13 +566,13 @@ def _images(value: Any, path: tuple[str | int, ...]) -> list[dict[str, Any]]:
         if image.get("isCached") is not None:
             image["isCached"] = _bool(image["isCached"], (*here, "isCached"))
         for key in image:
-            if key not in ("url", "width", "height", "isCached"):
-                image[key] = jsonable(image[key])
+            if key not in IMAGE_FIELDS:
+                image[key] = _extra(image[key], (*here, key))
         images.append(image)
     return images
 
 
-def _related(value: Any, path: tuple[str | int, ...], fix: Any) -> dict[str, Any]:
+def _related(value: Any, path: tuple[Any, ...], fix: Any) -> dict[str, Any]:
     item = _mapping(value, path)
     title = item.get("title")
     if title is None:
@@ -352,7 +582,7 @@ def _related(value: Any, path: tuple[str | int, ...], fix: Any) -> dict[str, Any
     item["title"] = fix(title)
     for name in RELATED_STRING_FIELDS:
         if item.get(name) is not None:
-            item[name] = _string(item[name], (*path, name), fix if name in ("excerpt", "type") else _keep)
+            item[name] = _string(item[name], (*path, name), _keep if name in RELATED_URL_FIELDS else fix)
     if item.get("quality") is not None:
         item["quality"] = _int(item["quality"], (*path, "quality"))
     if item.get("publishedDateTime") is not None:
@@ -361,43 +591,46 @@ def _related(value: Any, path: tuple[str | int, ...], fix: Any) -> dict[str, Any
         item["provider"] = _provider(item["provider"], (*path, "provider"), fix)
     if item.get("images") is not None:
         item["images"] = _images(item["images"], (*path, "images"))
-    known = {"title", "quality", "publishedDateTime", "provider", "images", *RELATED_STRING_FIELDS}
     for key in item:
-        if key not in known:
-            item[key] = jsonable(item[key])
+        if key not in RELATED_FIELDS:
+            item[key] = _extra(item[key], (*path, key))
     return item
 
 
-def _dotted(path: tuple[str | int, ...]) -> str:
+def _dotted(path: tuple[Any, ...]) -> str:
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+        if isinstance(part, int) and not isinstance(part, bool) and out:
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
     return out
 
 
-def _line_of(fm: str, path: tuple[str | int, ...]) -> int:
-    """1-based line, within the frontmatter block counting the '---' line, of a key path.
+def _line_of(fm: str, path: tuple[Any, ...], first_line: int, open_line: int) -> int:
+    """The file line of a key path in the frontmatter: its key, else its nearest enclosing item.
 
-    Only called on the error path, so composing the YAML a second time costs nothing
-    in a normal seed.
+    Only called on the error path, so composing the YAML a second time costs
+    nothing in a normal seed.
     """
     try:
-        node = yaml.compose(fm, Loader=SafeLoader)
-    except yaml.YAMLError:
-        return 1
-    line = node.start_mark.line if node is not None else 0
+        node = yaml.compose(fm, Loader=_Loader)
+    except (yaml.YAMLError, RecursionError):
+        return open_line
+    if node is None:
+        return open_line
+    line = node.start_mark.line
     for part in path:
         found = None
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
-                if key_node.value == part or (isinstance(part, str) and str(key_node.value) == part):
-                    found = value_node
-                    line = key_node.start_mark.line
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
+                    found, line = value_node, key_node.start_mark.line
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
             found = node.value[part]
             line = found.start_mark.line
         if found is None:
             break
         node = found
-    return line + 1
+    return first_line + line

@@ -28,7 +28,9 @@ from graphql import (
     validate,
 )
 from graphql.error import GraphQLSyntaxError
-from graphql.validation import specified_rules
+from graphql.validation import MaxIntrospectionDepthRule, NoSchemaIntrospectionCustomRule, specified_rules
+from graphql.validation.rules import overlapping_fields_can_be_merged as overlapping_fields
+from graphql.validation.validate import ValidationAbortedError
 
 from graph import limits as query_limits
 from graph.config import Limits
@@ -36,6 +38,8 @@ from graph.errors import BAD_USER_INPUT, INTERNAL, PARSE_FAILED, QUERY_TOO_COMPL
 
 log = logging.getLogger("newsgraph.errors")
 CACHE_SIZE = 512
+ALL_OPERATIONS = frozenset(OperationType)
+VALIDATION_ABORTED = "Validation aborted."  # graphql-core's message when a check runs out of budget
 
 
 @dataclass
@@ -50,6 +54,15 @@ class Outcome:
 
 class NotAllowed(Exception):
     """The operation type may not run over this transport (a mutation over GET)."""
+
+
+@dataclass
+class Prepared:
+    """A parsed document and what is known of it regardless of variables (cached per query text)."""
+
+    document: DocumentNode
+    counted: bool = False  # passed the alias and directive limits
+    errors: list[GraphQLError] | None = None  # validation errors, once validated
 
 
 class _LRU(OrderedDict[Any, Any]):
@@ -70,28 +83,39 @@ class _LRU(OrderedDict[Any, Any]):
 
 
 def error_payload(message: str, code: str, **extensions: Any) -> dict[str, Any]:
+    """One error as the response's errors list holds it."""
     return {"message": message, "extensions": {"code": code, **extensions}}
 
 
+def internal_error(detail: str, exc: BaseException | None = None) -> dict[str, Any]:
+    """A masked error: the client gets an error id, the server log the details under that id."""
+    error_id = uuid.uuid4().hex[:12]
+    log.error("error id %s: %s", error_id, detail, exc_info=exc)
+    return error_payload(f"Internal server error (error id {error_id})", INTERNAL, errorId=error_id)
+
+
 def format_error(error: GraphQLError, default_code: str) -> dict[str, Any]:
+    """A request error (parse, limits, validation, variables) with its code."""
     formatted = error.formatted
-    original = error.original_error
-    if original is not None and not isinstance(original, GraphQLError):
-        error_id = uuid.uuid4().hex[:12]
-        log.error("error id %s at %s: %r", error_id, error.path, original, exc_info=original)
-        masked: dict[str, Any] = {
-            "message": f"Internal server error (error id {error_id})",
-            "extensions": {"code": INTERNAL, "errorId": error_id},
-        }
-        if error.locations:
-            masked["locations"] = formatted.get("locations")
-        if error.path:
-            masked["path"] = error.path
-        return masked
     extensions = dict(formatted.get("extensions") or {})
     extensions.setdefault("code", default_code)
     formatted["extensions"] = extensions
     return formatted
+
+
+def format_execution_error(error: GraphQLError) -> dict[str, Any]:
+    """An error raised while executing: ours (with a code) pass, anything else is masked."""
+    if error.original_error is None and error.extensions and "code" in error.extensions:
+        return format_error(error, INTERNAL)
+    if isinstance(error.original_error, GraphQLError) and (error.original_error.extensions or {}).get("code"):
+        return format_error(error, INTERNAL)
+    cause = error.original_error if error.original_error is not None else error
+    masked = internal_error(f"at {'.'.join(map(str, error.path or ()))}: {cause!r}", cause)
+    if error.locations:
+        masked["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    if error.path:
+        masked["path"] = error.path
+    return masked
 
 
 class Executor:
@@ -101,21 +125,27 @@ class Executor:
         self.schema = schema
         self.limits = limits
         self.introspection = introspection
-        self._documents: _LRU = _LRU(CACHE_SIZE)
-        self._validated: _LRU = _LRU(CACHE_SIZE)
-        rules = list(specified_rules)
+        self._prepared: _LRU = _LRU(CACHE_SIZE)
+        # MaxIntrospectionDepthRule is graphql-core's recommended (not specified)
+        # rule that stops `__schema { types { fields { type { fields ...` bombs.
+        rules = [*specified_rules, MaxIntrospectionDepthRule]
         if not introspection:
-            from graphql.validation import NoSchemaIntrospectionCustomRule
-
             rules.append(NoSchemaIntrospectionCustomRule)
-        self._rules = rules
+        self._rules = tuple(rules)
 
-    def parse(self, query: str) -> DocumentNode:
-        document = self._documents.get_item(query)
-        if document is None:
-            document = parse(query, max_tokens=self.limits.max_tokens)
-            self._documents.put(query, document)
-        return document
+    def prepare(self, query: str) -> Prepared:
+        """The parsed document for a query text (cached); raises GraphQLSyntaxError."""
+        prepared = self._prepared.get_item(query)
+        if prepared is None:
+            document = parse(
+                query,
+                max_tokens=self.limits.max_tokens,
+                max_source_length=self.limits.max_body_bytes,
+                allow_empty_selection_sets=False,
+            )
+            prepared = Prepared(document)
+            self._prepared.put(query, prepared)
+        return prepared
 
     def operation(self, document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
@@ -132,33 +162,28 @@ class Executor:
         variables: Mapping[str, Any] | None,
         operation_name: str | None,
         context: Any,
-        allowed: frozenset[OperationType] = frozenset({OperationType.QUERY}),
+        allowed: frozenset[OperationType] = ALL_OPERATIONS,
     ) -> Outcome:
         """Execute; raises NotAllowed before running an operation type not in ``allowed``."""
         try:
-            document = self.parse(query)
+            prepared = self.prepare(query)
         except GraphQLSyntaxError as exc:
-            code = QUERY_TOO_COMPLEX if "tokens" in exc.message and "limit" in exc.message.lower() else PARSE_FAILED
-            message = exc.message
-            if code == QUERY_TOO_COMPLEX:
-                message = f"query has more than {self.limits.max_tokens} tokens; the limit is {self.limits.max_tokens}"
-            return self._request_error([format_error(exc, code) | {"message": message}])
+            return self._request_error([self._syntax_error(exc)])
+        document = prepared.document
 
         operation = self.operation(document, operation_name)
         if operation is not None and operation.operation not in allowed:
             raise NotAllowed(operation.operation.value)
 
         try:
-            query_limits.check(self.schema, document, operation_name, variables, self.limits)
+            await self._check_limits(prepared, operation_name, variables, context)
         except GraphQLError as exc:
             return self._request_error([format_error(exc, QUERY_TOO_COMPLEX)])
 
-        errors = self._validated.get_item(document)
-        if errors is None:
-            errors = validate(self.schema, document, self._rules, hide_suggestions=not self.introspection)
-            self._validated.put(document, errors)
-        if errors:
-            return self._request_error([format_error(e, VALIDATION_FAILED) for e in errors])
+        if prepared.errors is None:
+            prepared.errors = self._validate(document)
+        if prepared.errors:
+            return self._request_error([self._validation_error(e) for e in prepared.errors])
 
         try:
             result = execute(
@@ -169,33 +194,72 @@ class Executor:
                 operation_name=operation_name,
                 hide_suggestions=not self.introspection,
             )
-            if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+            if not isinstance(result, ExecutionResult):
                 result = await asyncio.wait_for(result, self.limits.timeout_seconds)
         except asyncio.TimeoutError:
-            return Outcome(
-                "ok",
-                {
-                    "data": None,
-                    "errors": [
-                        error_payload(
-                            f"the request ran longer than the execution time limit of {self.limits.timeout_seconds:g} s",
-                            QUERY_TOO_COMPLEX,
-                        )
-                    ],
-                },
+            message = (
+                f"the request ran longer than the execution time limit of {self.limits.timeout_seconds:g} s"
             )
+            return Outcome("ok", {"data": None, "errors": [error_payload(message, QUERY_TOO_COMPLEX)]})
         assert isinstance(result, ExecutionResult)
-        if result.data is None and result.errors and _before_execution(result.errors):
+        if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # Variable coercion or operation selection failed: nothing ran.
             return self._request_error([format_error(e, BAD_USER_INPUT) for e in result.errors])
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
-            payload["errors"] = [format_error(e, INTERNAL) for e in result.errors]
+            payload["errors"] = [format_execution_error(e) for e in result.errors]
         return Outcome("ok", payload)
+
+    async def _check_limits(
+        self, prepared: Prepared, operation_name: str | None, variables: Mapping[str, Any] | None, context: Any
+    ) -> None:
+        """Raise TooComplexError over a limit; store-sized lists are priced with the store's figures."""
+        if not prepared.counted:
+            query_limits.check_counts(prepared.document, self.limits)
+            prepared.counted = True
+        price = query_limits.price(self.schema, prepared.document, operation_name, variables, self.limits)
+        reader = getattr(context, "reader", None)
+        if price.guessed and reader is not None:
+            sizes = await query_limits.list_sizes(reader, price.guessed)
+            price = query_limits.price(self.schema, prepared.document, operation_name, variables, self.limits, sizes)
+        query_limits.check_cost(price, self.limits)
+
+    def _validate(self, document: DocumentNode) -> list[GraphQLError]:
+        # The budget is a module setting that graphql-core reads as each validation starts.
+        overlapping_fields.MAX_COMPLEXITY_BUDGET = self.limits.max_validation_work
+        return validate(
+            self.schema,
+            document,
+            self._rules,
+            hide_suggestions=not self.introspection,
+            allow_empty_selection_sets=False,
+        )
+
+    def _validation_error(self, error: GraphQLError) -> dict[str, Any]:
+        if isinstance(error, ValidationAbortedError) and error.message == VALIDATION_ABORTED:
+            # The field-merging check ran out of its budget (or fragments nest past the interpreter's stack).
+            message = (
+                "query is too complex to validate (too many fields or fragments share a name); "
+                f"the validation work limit is {self.limits.max_validation_work:,}"
+            )
+            return error_payload(message, QUERY_TOO_COMPLEX)
+        return format_error(error, VALIDATION_FAILED)
+
+    def _syntax_error(self, exc: GraphQLSyntaxError) -> dict[str, Any]:
+        # graphql-core reports its parser's limits as syntax errors; here they are limits.
+        limits = self.limits
+        if exc.message.startswith("Syntax Error: Document contains more than"):
+            message = f"query has more than {limits.max_tokens} tokens; the token limit is {limits.max_tokens}"
+        elif exc.message.startswith("Syntax Error: Document is nested too deeply"):
+            message = f"query is nested more than {limits.max_depth} levels deep; the depth limit is {limits.max_depth}"
+        elif exc.message.startswith("Syntax Error: Source contains more than"):
+            message = (
+                f"query is longer than {limits.max_body_bytes} characters; "
+                f"the request body limit is {limits.max_body_bytes} bytes"
+            )
+        else:
+            return format_error(exc, PARSE_FAILED)
+        return error_payload(message, QUERY_TOO_COMPLEX)
 
     def _request_error(self, errors: list[dict[str, Any]]) -> Outcome:
         return Outcome("request-error", {"errors": errors}, errors=errors)
-
-
-def _before_execution(errors: list[GraphQLError]) -> bool:
-    return all(e.path is None for e in errors)

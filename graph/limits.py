@@ -1,17 +1,31 @@
 """Static limits on a parsed query, checked before it is validated or run.
 
-Depth, aliases and directives are counted on the document; the cost is the
-most objects the response could hold: a connection counts its first/last
-(default 20) for its edges and nodes, a nested list its first (default 10).
-Introspection (``__schema``, ``__type``) is not priced: GraphiQL's own query is
-deeper than any data query needs, and it can be turned off in production.
-The walk never follows a fragment twice on one path, so fragment cycles
-(refused later by validation) cannot make it loop.
+Aliases and directives are counted over the whole document; depth and cost
+over the operation that will run, with fragments inlined. The cost is the most
+objects the response could hold: a connection counts its first/last (default
+20) for its edges and nodes, a nested list its first (default 10, facet lists
+20), every object field one per parent. Scalars cost nothing.
+
+Two checks make the walk itself cheap whatever the document: each selection set
+is priced once per type it is used on (cost is linear in the number of parents,
+so the price of one parent is memoized and multiplied), and the walk stops as
+soon as it passes the depth limit. A fragment met again on its own path (a
+cycle, which validation refuses afterwards) is skipped, never followed.
+
+`topics` without `first` returns every topic, so only the store knows its
+length: price() marks it as guessed and the caller prices again with
+list_sizes() from a store reader.
+
+Introspection (``__schema``, ``__type``) is neither priced nor depth-counted:
+GraphiQL's own query is deeper than any data query needs; graphql-core's
+MaxIntrospectionDepthRule (see graph.executor) bounds it instead, and it can be
+turned off in production.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -27,18 +41,28 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
-    Visitor,
-    visit,
 )
-from graphql.language import DirectiveNode, IntValueNode, NullValueNode
+from graphql.language import DirectiveNode, IntValueNode, Visitor, visit
 
 from graph.config import Limits
 from graph.errors import TooComplexError
+from graph.schema.paging import DEFAULT_LIST_SIZE, DEFAULT_PAGE_SIZE
+from graph.schema.types import DEFAULT_FACET_SIZE
 
-CONNECTION_PAGE = 20
-NESTED_LIST = 10
-UNBOUNDED_LIST = 100
-CONNECTION_LISTS = ("edges", "nodes")
+CONNECTION_LISTS = frozenset({"edges", "nodes"})
+FACETS_TYPE = "ArticleFacets"
+# Lists whose length only the store knows (every topic when `first` is omitted).
+# They are priced with list_sizes() when given, else at the nested list limit.
+SIZED_BY_STORE = frozenset({"Query.topics"})
+INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
+
+
+@dataclass(frozen=True)
+class Price:
+    """What price() found: the cost, and the store-sized lists it had to guess."""
+
+    cost: int
+    guessed: frozenset[str] = field(default_factory=frozenset)
 
 
 class _Counter(Visitor):
@@ -55,23 +79,53 @@ class _Counter(Visitor):
         self.directives += 1
 
 
+def check_counts(document: DocumentNode, limits: Limits) -> None:
+    """Raise TooComplexError when the document has too many aliases or directives.
+
+    These depend on the document alone, so callers may remember that it passed.
+    """
+    counter = _Counter()
+    visit(document, counter)
+    if counter.aliases > limits.max_aliases:
+        raise TooComplexError(f"query has {counter.aliases} aliases; the alias limit is {limits.max_aliases}")
+    if counter.directives > limits.max_directives:
+        raise TooComplexError(
+            f"query has {counter.directives} directives; the directive limit is {limits.max_directives}"
+        )
+
+
 def check(
     schema: GraphQLSchema,
     document: DocumentNode,
     operation_name: str | None,
     variables: Mapping[str, Any] | None,
     limits: Limits,
-) -> int:
-    """Raise TooComplexError when a limit is exceeded; return the query's cost."""
-    counter = _Counter()
-    visit(document, counter)
-    if counter.aliases > limits.max_aliases:
-        raise TooComplexError(f"query has {counter.aliases} aliases; the limit is {limits.max_aliases}")
-    if counter.directives > limits.max_directives:
-        raise TooComplexError(f"query has {counter.directives} directives; the limit is {limits.max_directives}")
+    list_sizes: Mapping[str, int] | None = None,
+) -> Price:
+    """Raise TooComplexError when any limit is exceeded; otherwise return the query's Price."""
+    check_counts(document, limits)
+    found = price(schema, document, operation_name, variables, limits, list_sizes)
+    check_cost(found, limits)
+    return found
+
+
+def price(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    limits: Limits,
+    list_sizes: Mapping[str, int] | None = None,
+) -> Price:
+    """The query's Price; raises TooComplexError past the depth, page size or nested list size limit.
+
+    ``list_sizes`` gives the real length of store-sized lists (SIZED_BY_STORE,
+    by "Type.field"); those not given are priced at the nested list limit and
+    named in ``Price.guessed``, so that the caller can ask the store and price again.
+    """
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    walker = _Walker(schema, fragments, variables or {}, limits)
     total = 0
+    guessed: set[str] = set()
     for definition in document.definitions:
         if not isinstance(definition, OperationDefinitionNode):
             continue
@@ -79,60 +133,134 @@ def check(
             continue
         root = schema.get_root_type(definition.operation)
         if root is None:
-            continue
-        depth = walker.depth(definition.selection_set, frozenset())
-        if depth > limits.max_depth:
-            raise TooComplexError(f"query is {depth} levels deep; the limit is {limits.max_depth}")
-        total += walker.cost(definition.selection_set, root, 1, frozenset())
-    if total > limits.max_cost:
+            continue  # validation reports the missing root type
+        pricer = _Pricer(fragments, _variable_values(definition, variables), limits, list_sizes or {})
+        total += pricer.units(definition.selection_set, root, 1, None)
+        guessed |= pricer.guessed
+    return Price(total, frozenset(guessed))
+
+
+def check_cost(found: Price, limits: Limits) -> None:
+    """Raise TooComplexError when the price is over the cost limit."""
+    if found.cost > limits.max_cost:
         raise TooComplexError(
-            f"query could return up to {total:,} objects; the cost limit is {limits.max_cost:,} "
-            "(lower first/last on connections and nested lists)"
+            f"query could return up to {found.cost:,} objects; the cost limit is {limits.max_cost:,} "
+            "(ask for fewer items with first/last on connections and nested lists)"
         )
-    return total
 
 
-class _Walker:
+def _variable_values(operation: OperationDefinitionNode, given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Variables as sent, with the operation's literal defaults for those not sent."""
+    values: dict[str, Any] = {}
+    for definition in operation.variable_definitions or ():
+        default = definition.default_value
+        if isinstance(default, IntValueNode):
+            values[definition.variable.name.value] = int(default.value)
+    if given:
+        values.update(given)
+    return values
+
+
+def _named(type_: Any) -> tuple[Any, bool]:
+    """The named type under a field type, and whether a list wraps it."""
+    is_list = False
+    while isinstance(type_, (GraphQLList, GraphQLNonNull)):
+        is_list = is_list or isinstance(type_, GraphQLList)
+        type_ = type_.of_type
+    return type_, is_list
+
+
+class _Pricer:
     def __init__(
         self,
-        schema: GraphQLSchema,
-        fragments: dict[str, FragmentDefinitionNode],
+        fragments: Mapping[str, FragmentDefinitionNode],
         variables: Mapping[str, Any],
         limits: Limits,
+        list_sizes: Mapping[str, int],
     ) -> None:
-        self.schema = schema
         self.fragments = fragments
         self.variables = variables
         self.limits = limits
+        self.list_sizes = list_sizes
+        self.guessed: set[str] = set()
+        # (selection set, type, page) -> (height, units per parent); absent while in progress
+        self._memo: dict[tuple[int, str, int | None], tuple[int, int]] = {}
+        self._active: set[tuple[int, str, int | None]] = set()
 
-    def _fields(self, selection_set: SelectionSetNode | None, seen: frozenset[str]):
-        """Fields of a selection set with fragments inlined (each fragment once per path)."""
-        if selection_set is None:
-            return
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                yield selection, seen
+    def units(self, selection_set: SelectionSetNode, parent: GraphQLObjectType, level: int, page: int | None) -> int:
+        """Objects one parent of this selection set could hold; raises past the depth limit."""
+        return self._walk(selection_set, parent, level, page)[1]
+
+    def _walk(
+        self, selection_set: SelectionSetNode, parent: GraphQLObjectType, level: int, page: int | None
+    ) -> tuple[int, int]:
+        key = (id(selection_set), parent.name, page)
+        known = self._memo.get(key)
+        if known is not None:
+            self._check_depth(level - 1 + known[0])
+            return known
+        if key in self._active:
+            return (0, 0)  # a fragment cycle: validation refuses the document
+        self._active.add(key)
+        height = 0
+        units = 0
+        for node in self._fields(selection_set):
+            name = node.name.value
+            if name in INTROSPECTION_ROOTS or name == "__typename":
+                continue
+            definition = parent.fields.get(name)
+            if definition is None:
+                continue  # unknown fields are left to validation
+            self._check_depth(level)
+            if node.selection_set is None:
+                height = max(height, 1)
+                continue
+            named, is_list = _named(definition.type)
+            if not isinstance(named, GraphQLObjectType):
+                continue
+            child_page = None
+            if named.name.endswith("Connection"):
+                child_page = self._page_size(node, named)
+                count = 1
+            elif is_list:
+                count = page if page is not None and name in CONNECTION_LISTS else self._list_size(node, parent, definition)
+            else:
+                count = 1
+            child_height, child_units = self._walk(node.selection_set, named, level + 1, child_page)
+            height = max(height, 1 + child_height)
+            units += count * (1 + child_units)
+        self._active.discard(key)
+        self._memo[key] = (height, units)
+        return height, units
+
+    def _check_depth(self, depth: int) -> None:
+        if depth > self.limits.max_depth:
+            raise TooComplexError(
+                f"query is nested more than {self.limits.max_depth} levels deep; "
+                f"the depth limit is {self.limits.max_depth}"
+            )
+
+    def _fields(self, selection_set: SelectionSetNode) -> Iterator[FieldNode]:
+        """Fields of a selection set with fragments inlined, each named fragment once (as execution does)."""
+        seen: set[str] = set()
+        stack = [iter(selection_set.selections)]
+        while stack:
+            selection = next(stack[-1], None)
+            if selection is None:
+                stack.pop()
+            elif isinstance(selection, FieldNode):
+                yield selection
             elif isinstance(selection, InlineFragmentNode):
-                yield from self._fields(selection.selection_set, seen)
+                stack.append(iter(selection.selection_set.selections))
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
                 if fragment is not None and name not in seen:
-                    yield from self._fields(fragment.selection_set, seen | {name})
+                    seen.add(name)
+                    stack.append(iter(fragment.selection_set.selections))
 
-    def depth(self, selection_set: SelectionSetNode | None, seen: frozenset[str]) -> int:
-        deepest = 0
-        for field, path_seen in self._fields(selection_set, seen):
-            if field.name.value.startswith("__"):
-                continue
-            if field.selection_set is not None:
-                deepest = max(deepest, 1 + self.depth(field.selection_set, path_seen))
-            else:
-                deepest = max(deepest, 1)
-        return deepest
-
-    def _int_argument(self, field: FieldNode, name: str) -> int | None:
-        for argument in field.arguments or ():
+    def _int_argument(self, node: FieldNode, name: str) -> int | None:
+        for argument in node.arguments or ():
             if argument.name.value != name:
                 continue
             value = argument.value
@@ -141,58 +269,46 @@ class _Walker:
             if isinstance(value, VariableNode):
                 found = self.variables.get(value.name.value)
                 return found if isinstance(found, int) and not isinstance(found, bool) else None
-            if isinstance(value, NullValueNode):
-                return None
         return None
 
-    def cost(self, selection_set: SelectionSetNode | None, parent: Any, multiplier: int, seen: frozenset[str]) -> int:
-        total = 0
-        for field, path_seen in self._fields(selection_set, seen):
-            name = field.name.value
-            if name.startswith("__") or not isinstance(parent, GraphQLObjectType):
+    def _page_size(self, node: FieldNode, connection: GraphQLObjectType) -> int:
+        """A connection's page: first, else last, else the default; over the page size limit raises."""
+        for argument in ("first", "last"):
+            size = self._int_argument(node, argument)
+            if size is None:
                 continue
-            definition = parent.fields.get(name)
-            if definition is None or field.selection_set is None:
-                continue  # scalars cost nothing; unknown fields are left to validation
-            field_type = definition.type
-            if isinstance(field_type, GraphQLNonNull):
-                field_type = field_type.of_type
-            is_list = isinstance(field_type, GraphQLList)
-            named = field_type
-            while isinstance(named, (GraphQLList, GraphQLNonNull)):
-                named = named.of_type
-            if named.name.endswith("Connection"):
-                page = self._int_argument(field, "first")
-                if page is None:
-                    page = self._int_argument(field, "last")
-                page = CONNECTION_PAGE if page is None else max(page, 0)
-                count = multiplier
-                total += count + self._connection_cost(field.selection_set, named, count, page, path_seen)
-                continue
-            if is_list:
-                size = self._int_argument(field, "first")
-                if size is None:
-                    size = NESTED_LIST if "first" in definition.args else UNBOUNDED_LIST
-                count = multiplier * max(size, 0)
-            else:
-                count = multiplier
-            total += count + self.cost(field.selection_set, named, count, path_seen)
-            if total > self.limits.max_cost * 4:
-                break  # already far over: no need to price the rest
-        return total
+            if size > self.limits.max_page_size:
+                raise TooComplexError(
+                    f"{node.name.value}: {argument} is {size}; the page size limit is {self.limits.max_page_size}"
+                )
+            return max(size, 0)  # a negative size is refused by the resolver (BAD_USER_INPUT)
+        return DEFAULT_PAGE_SIZE
 
-    def _connection_cost(
-        self, selection_set: SelectionSetNode, connection: Any, multiplier: int, page: int, seen: frozenset[str]
-    ) -> int:
-        total = 0
-        for field, path_seen in self._fields(selection_set, seen):
-            name = field.name.value
-            definition = connection.fields.get(name) if isinstance(connection, GraphQLObjectType) else None
-            if definition is None or field.selection_set is None:
-                continue
-            named = definition.type
-            while isinstance(named, (GraphQLList, GraphQLNonNull)):
-                named = named.of_type
-            count = multiplier * page if name in CONNECTION_LISTS else multiplier
-            total += count + self.cost(field.selection_set, named, count, path_seen)
-        return total
+    def _list_size(self, node: FieldNode, parent: GraphQLObjectType, definition: Any) -> int:
+        """A list's length: its first, else its default; a nested list over the list size limit raises."""
+        coordinate = f"{parent.name}.{node.name.value}"
+        if "first" in definition.args:
+            size = self._int_argument(node, "first")
+            if size is not None:
+                nested = parent.name != "Query"
+                if nested and size > self.limits.max_list_size:
+                    raise TooComplexError(
+                        f"{node.name.value}: first is {size}; the nested list size limit is {self.limits.max_list_size}"
+                    )
+                return max(size, 0)
+            if coordinate not in SIZED_BY_STORE:
+                return DEFAULT_FACET_SIZE if parent.name == FACETS_TYPE else DEFAULT_LIST_SIZE
+        known = self.list_sizes.get(coordinate)
+        if known is not None:
+            return known
+        if coordinate in SIZED_BY_STORE:
+            self.guessed.add(coordinate)
+        return self.limits.max_list_size
+
+
+async def list_sizes(reader: Any, coordinates: frozenset[str]) -> dict[str, int]:
+    """The real length of the store-sized lists named (see SIZED_BY_STORE), from a store reader."""
+    sizes: dict[str, int] = {}
+    if "Query.topics" in coordinates:
+        sizes["Query.topics"] = len(await reader.list_topics(None))
+    return sizes

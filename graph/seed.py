@@ -1,20 +1,40 @@
 """Load seed files into a store: validate, skip what did not change, write once.
 
 No CLI code here: graph.cli parses arguments and prints; this module does the
-work and returns a SeedReport.
+work and returns a SeedReport. DESIGN.md "The seed command" is the spec.
+
+How a re-seed knows a file did not change: each stored article keeps
+``_seed = {path, hash}``, the file's resolved path and a blake2b hash of its
+bytes plus the loader version and the --raw-text flag. A file whose resolved
+path and hash match a stored article is not parsed again.
+
+Many files are parsed in worker processes (one per core); results come back in
+file order, so errors are reported in a stable order and "the first file wins"
+on duplicate ids means the first in that order: the given paths in turn, each
+folder's files sorted by their path inside it.
 """
 
 from __future__ import annotations
 
+import itertools
+import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from graph.documents import DocumentError, file_hash, find_files, id_from_path, parse_file
+from graph.documents import SUFFIXES, DocumentError, file_hash, id_from_path, line_of_key, parse_file
 from graph.store.base import Document, SeedMark, Store
+
+# Below this many files, starting worker processes costs more than it saves.
+PARALLEL_FROM = 200
+CHUNK_FILES = 64
+
+T = TypeVar("T")
+Progress = Callable[[Iterable[T], int], Iterable[T]]
 
 
 class SeedUsageError(ValueError):
@@ -23,6 +43,13 @@ class SeedUsageError(ValueError):
 
 @dataclass
 class SeedReport:
+    """What a seed run found and did.
+
+    The counts describe the files of this run even when nothing was written
+    (``--dry-run``, or ``--strict`` with a bad file): then ``written`` is False
+    and the summary line says so.
+    """
+
     new: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -42,6 +69,7 @@ class SeedReport:
         return len(self.errors)
 
     def summary(self) -> str:
+        """``loaded N: A new, B updated, C unchanged; F failed; P pruned in T s``, plus why nothing was written."""
         line = (
             f"loaded {self.loaded}: {self.new} new, {self.updated} updated, {self.unchanged} unchanged; "
             f"{self.failed} failed; {self.pruned} pruned in {self.seconds:.2f} s"
@@ -53,49 +81,130 @@ class SeedReport:
         return line
 
 
-@dataclass
-class _Loaded:
-    path: Path
+@dataclass(frozen=True, slots=True)
+class SeedFile:
+    """A file to load: ``shown`` is how reports name it, ``key`` its resolved path (what the store keeps)."""
+
+    shown: str
     key: str
-    hash: str
-    doc: Document | None = None
-    error: DocumentError | None = None
 
 
-def _display(path: Path) -> str:
-    """The path as the user should see it: relative to the working folder when inside it."""
+def check_paths(paths: Sequence[str | os.PathLike[str]]) -> None:
+    """Raise SeedUsageError for a path that does not exist (before anything is opened)."""
+    for given in paths:
+        if not os.path.lexists(os.fspath(given)):
+            raise SeedUsageError(f"no such file or folder: {os.fspath(given)}")
+
+
+def collect(paths: Sequence[str | os.PathLike[str]]) -> list[SeedFile]:
+    """Every seed file under paths: the given order, each folder's files sorted, no file twice.
+
+    A path that does not exist is a usage error. Folders are searched
+    recursively for .md, .markdown and .txt files (symlinked folders are not
+    followed; a broken symlink is kept, to be reported as unreadable). A file
+    named explicitly is loaded whatever its suffix.
+    """
+    check_paths(paths)
+    found: list[SeedFile] = []
+    seen: set[str] = set()
+    for given in paths:
+        root = os.fspath(given)
+        if os.path.isdir(root):
+            candidates = _walk(root)
+        else:
+            candidates = [SeedFile(root, os.path.realpath(root))]
+        for candidate in candidates:
+            if candidate.key not in seen:
+                seen.add(candidate.key)
+                found.append(candidate)
+    return found
+
+
+def _walk(root: str) -> list[SeedFile]:
+    real_root = os.path.realpath(root)
+    entries: list[tuple[tuple[str, ...], SeedFile]] = []
+    for folder, folders, names in os.walk(root, onerror=_raise):
+        relative = os.path.relpath(folder, root)
+        parts = () if relative == "." else tuple(relative.split(os.sep))
+        real_folder = os.path.join(real_root, *parts)
+        for name in names:
+            if os.path.splitext(name)[1].lower() not in SUFFIXES:
+                continue
+            shown = os.path.join(folder, name)
+            # Folders are not followed through symlinks, so only a symlinked file needs resolving.
+            key = os.path.realpath(shown) if os.path.islink(shown) else os.path.join(real_folder, name)
+            entries.append(((*parts, name), SeedFile(shown, key)))
+        folders[:] = [f for f in folders if not os.path.islink(os.path.join(folder, f))]
+    entries.sort(key=lambda entry: entry[0])
+    return [file for _, file in entries]
+
+
+def _raise(error: OSError) -> None:
+    raise SeedUsageError(f"cannot read the folder {error.filename}: {error.strerror}")
+
+
+# -- loading files (runs in worker processes for large runs) -----------------------------------
+
+# (shown, key, hash of the stored article from this path or None)
+_Task = tuple[str, str, "str | None"]
+# (hash, document or None, error or None); neither document nor error: unchanged
+_Outcome = tuple[str, "Document | None", "DocumentError | None"]
+
+
+def _load(task: _Task, raw_text: bool) -> _Outcome:
+    shown, key, known = task
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def _read(path: Path, marks_by_path: dict[str, tuple[str, str]], raw_text: bool) -> _Loaded:
-    shown = _display(path)
-    key = str(path.resolve())
-    try:
-        data = path.read_bytes()
+        with open(shown, "rb") as handle:
+            data = handle.read()
     except OSError as exc:
-        return _Loaded(path, key, "", error=DocumentError(shown, 1, f"cannot read the file: {exc.strerror}"))
+        return "", None, DocumentError(shown, 1, f"cannot read the file: {exc.strerror or exc}")
     digest = file_hash(data, raw_text)
-    known = marks_by_path.get(key)
-    if known is not None and known[1] == digest:
-        return _Loaded(path, key, digest)  # unchanged: the stored document is this file's
+    if digest == known:
+        return digest, None, None
     try:
-        doc = parse_file(path, data, raw_text, display=shown)
+        doc = parse_file(shown, data, raw_text)
     except DocumentError as exc:
-        return _Loaded(path, key, digest, error=exc)
+        return digest, None, exc
     doc["_seed"] = {"path": key, "hash": digest}
-    return _Loaded(path, key, digest, doc=doc)
+    return digest, doc, None
 
 
-def collect(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
-    """Every seed file under the given paths; a path that does not exist is a usage error."""
-    resolved = [Path(p) for p in paths]
-    for path in resolved:
-        if not path.exists():
-            raise SeedUsageError(f"no such file or folder: {path}")
-    return list(find_files(resolved))
+def _load_chunk(tasks: list[_Task], raw_text: bool) -> list[_Outcome]:
+    return [_load(task, raw_text) for task in tasks]
+
+
+def _noop() -> None:
+    return None
+
+
+def _start_workers(count: int) -> Executor:
+    """Worker processes, started now: forking before this process has other threads is safe."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    pool = ProcessPoolExecutor(count, mp_context=context)
+    pool.submit(_noop).result()
+    return pool
+
+
+def _outcomes(tasks: list[_Task], raw_text: bool, pool: Executor | None) -> Iterator[_Outcome]:
+    if pool is None:
+        for task in tasks:
+            yield _load(task, raw_text)
+        return
+    chunks = [tasks[i : i + CHUNK_FILES] for i in range(0, len(tasks), CHUNK_FILES)]
+    for chunk in pool.map(_load_chunk, chunks, itertools.repeat(raw_text)):
+        yield from chunk
+
+
+def worker_count(files: int) -> int:
+    """How many processes parse: one per core this process may use, none for small runs."""
+    if files < PARALLEL_FROM:
+        return 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores if cores > 1 else 0
+
+
+# -- the run -------------------------------------------------------------------------------------
 
 
 async def seed(
@@ -106,78 +215,100 @@ async def seed(
     prune: bool = False,
     dry_run: bool = False,
     raw_text: bool = False,
-    progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
+    progress: Progress[Any] | None = None,
+    workers: int | None = None,
 ) -> SeedReport:
-    """Load every seed file under paths into store; see DESIGN.md "The seed command"."""
+    """Load every seed file under paths into store; see DESIGN.md "The seed command".
+
+    ``progress(iterable, total)`` may wrap the per-file loop (a progress bar);
+    ``workers`` overrides how many processes parse (0: this one only).
+    """
     started = time.perf_counter()
     files = collect(paths)
     report = SeedReport(dry_run=dry_run, strict=strict)
-    marks: dict[str, SeedMark] = await store.seed_marks()
-    marks_by_path = {mark.path: (article_id, mark.hash) for article_id, mark in marks.items()}
-
-    seen: dict[str, str] = {}  # id -> the file it was taken from
-    protected: set[str] = set()  # ids a failed file may own: never pruned
-    upserts: list[Document] = []
-    iterable: Iterable[Path] = progress(files) if progress else files
-    for path in iterable:
-        loaded = _read(path, marks_by_path, raw_text)
-        if loaded.error is not None:
-            report.errors.append(loaded.error)
-            protected.add(id_from_path(path))
-            if loaded.key in marks_by_path:
-                protected.add(marks_by_path[loaded.key][0])
-            continue
-        if loaded.doc is None:
-            article_id = marks_by_path[loaded.key][0]
-        else:
-            article_id = loaded.doc["id"]
-        if article_id in seen:
-            report.errors.append(
-                DocumentError(_display(path), 1, f"duplicate id {article_id!r}: already loaded from {seen[article_id]}")
-            )
-            continue
-        seen[article_id] = _display(path)
-        if loaded.doc is None:
-            report.unchanged += 1
-            continue
-        mark = marks.get(article_id)
-        if mark is None:
-            report.new += 1
-        elif mark.hash == loaded.hash:
-            report.unchanged += 1  # the same content under another path: record the new path
-        else:
-            report.updated += 1
-        upserts.append(loaded.doc)
-
-    deletes: list[str] = []
+    count = worker_count(len(files)) if workers is None else workers
+    pool = _start_workers(count) if count > 1 and len(files) > 1 else None
+    try:
+        marks: dict[str, SeedMark] = await store.seed_marks()
+        upserts, deletes = _plan(files, marks, raw_text, pool, progress, report)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     if prune:
-        deletes = sorted(set(marks) - set(seen) - protected)
-        report.pruned = len(deletes)
-
-    if not dry_run and not (strict and report.errors) and (upserts or deletes):
-        await store.write(upserts, deletes)
+        report.pruned = len(deletes.pruned)
+    changes = deletes.replaced | (deletes.pruned if prune else set())
+    if not dry_run and not (strict and report.errors) and (upserts or changes):
+        await store.write(upserts, sorted(changes))
         report.written = True
-    if strict and report.errors:
-        report.new = report.updated = report.pruned = 0
-        report.unchanged = 0
     report.seconds = time.perf_counter() - started
     return report
 
 
-def format_error(error: DocumentError) -> str:
-    return str(error)
+@dataclass
+class _Deletes:
+    replaced: set[str]  # articles whose file now gives another id
+    pruned: set[str]  # articles no file of this run gave (deleted only with --prune)
 
 
-def describe(report: SeedReport) -> dict[str, Any]:
-    """The report as data (for --json output and tests)."""
-    return {
-        "loaded": report.loaded,
-        "new": report.new,
-        "updated": report.updated,
-        "unchanged": report.unchanged,
-        "failed": report.failed,
-        "pruned": report.pruned,
-        "written": report.written,
-        "seconds": round(report.seconds, 3),
-        "errors": [str(e) for e in report.errors],
-    }
+def _plan(
+    files: list[SeedFile],
+    marks: dict[str, SeedMark],
+    raw_text: bool,
+    pool: Executor | None,
+    progress: Progress[Any] | None,
+    report: SeedReport,
+) -> tuple[list[Document], _Deletes]:
+    """Read every file (in order) and decide what to write; fills report's counts and errors."""
+    ids_by_path: dict[str, list[str]] = {}
+    for article_id, mark in marks.items():
+        ids_by_path.setdefault(mark.path, []).append(article_id)
+
+    def known_hash(key: str) -> str | None:
+        hashes = [marks[i].hash for i in ids_by_path.get(key, ())]
+        return hashes[0] if len(hashes) == 1 else None
+
+    tasks: list[_Task] = [(f.shown, f.key, known_hash(f.key)) for f in files]
+    outcomes: Iterable[tuple[SeedFile, _Outcome]] = zip(files, _outcomes(tasks, raw_text, pool))
+    if progress is not None:
+        outcomes = progress(outcomes, len(files))
+
+    seen: dict[str, str] = {}  # id -> the file it was taken from
+    protected: set[str] = set()  # ids a bad file may own: never deleted
+    replaced: set[str] = set()
+    upserts: list[Document] = []
+    for file, (digest, doc, error) in outcomes:
+        previous = ids_by_path.get(file.key, [])
+        if error is not None:
+            report.errors.append(error)
+            protected.add(id_from_path(file.shown))
+            protected.update(previous)
+            continue
+        article_id = doc["id"] if doc is not None else previous[0]
+        if article_id in seen:
+            report.errors.append(_duplicate(file, article_id, seen[article_id]))
+            protected.update(previous)
+            continue
+        seen[article_id] = file.shown
+        replaced.update(i for i in previous if i != article_id)
+        if doc is None:
+            report.unchanged += 1
+            continue
+        mark = marks.get(article_id)
+        if mark is not None and mark.hash == digest:
+            report.unchanged += 1  # the same file under another path: record the new path
+        elif mark is not None or previous:
+            report.updated += 1
+        else:
+            report.new += 1
+        upserts.append(doc)
+    keep = set(seen) | protected
+    return upserts, _Deletes(replaced=replaced - keep, pruned=set(marks) - keep - replaced)
+
+
+def _duplicate(file: SeedFile, article_id: str, first: str) -> DocumentError:
+    try:
+        with open(file.shown, "rb") as handle:
+            line = line_of_key(handle.read(), "id")
+    except OSError:
+        line = 1
+    return DocumentError(file.shown, line, f"duplicate id {article_id!r}: already loaded from {first}")

@@ -1,12 +1,14 @@
 """Shared fixtures: an event loop, real stores in temp dirs, an in-process GraphQL client.
 
-``store_kind`` is parametrized over every backend this machine can run; the
-PostgreSQL store joins it when a server is available (see tests/pg.py).
+``store_kind`` is parametrized over both backends. The PostgreSQL cases use
+the server tests/pg.py finds or starts; without one they skip with the reason,
+except under CI=true, where a missing server fails them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -25,7 +27,7 @@ from graph.store.base import Store
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-STORE_KINDS = ["tinydb"]
+STORE_KINDS = ["tinydb", "postgres"]
 
 
 @pytest.fixture(scope="session")
@@ -46,25 +48,60 @@ def store_kind(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """The test PostgreSQL server's base URL (tests/pg.py); skips, or fails under CI=true, without one."""
+    import pg
+
+    try:
+        url = pg.server_url()
+    except pg.Unavailable as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required when CI=true: {exc}", pytrace=False)
+        pytest.skip(f"no PostgreSQL server: {exc}")
+    yield url
+    pg.stop()
+
+
 @pytest.fixture
-def make_store(store_kind: str, tmp_path: Path, run: Callable[[Any], Any]) -> Iterator[Callable[[], Store]]:
+def pg_schema_url(pg_url: str) -> Iterator[str]:
+    """A URL of a fresh, empty schema in the test database (dropped after the test)."""
+    import pg
+
+    with pg.fresh_schema(pg_url) as url:
+        yield url
+
+
+@pytest.fixture
+def make_store(
+    store_kind: str, tmp_path: Path, run: Callable[[Any], Any], request: pytest.FixtureRequest
+) -> Iterator[Callable[[], Store]]:
     """A factory of empty, opened stores of the parametrized kind (closed after the test)."""
     opened: list[Store] = []
+    cleanup = contextlib.ExitStack()
 
     def factory() -> Store:
         if store_kind == "tinydb":
             from graph.store.tinydb import TinyDBStore
 
             store: Store = TinyDBStore(tmp_path / f"db{len(opened)}" / "newsgraph.json")
-        else:  # pragma: no cover - added by the PostgreSQL support
+        elif store_kind == "postgres":
+            import pg
+            from graph.store.postgres import PostgresStore
+
+            # Each store gets its own empty schema in the test database.
+            url = cleanup.enter_context(pg.recycled_schema(request.getfixturevalue("pg_url")))
+            store = PostgresStore(url, max_size=4)
+        else:
             raise AssertionError(store_kind)
         run(store.open())
         opened.append(store)
         return store
 
-    yield factory
-    for store in opened:
-        run(store.close())
+    with cleanup:
+        yield factory
+        for store in opened:
+            run(store.close())
 
 
 def article(**fields: Any) -> dict[str, Any]:
@@ -114,6 +151,22 @@ def api_for(run: Callable[[Any], Any], make_store: Callable[[], Store]) -> Calla
         return Api(store, run, limits)
 
     return build
+
+
+CORPUS = FIXTURES / "corpus"
+
+
+def corpus_docs() -> list[dict[str, Any]]:
+    """The hand-checked fixture corpus (tests/fixtures/corpus/), read by the real seed-file loader."""
+    from graph.documents import parse_file
+
+    return [parse_file(path, path.read_bytes()) for path in sorted(CORPUS.glob("*.txt"))]
+
+
+@pytest.fixture
+def corpus(api_for: Callable[..., Api]) -> Api:
+    """A client for a fresh store of the parametrized kind holding the fixture corpus."""
+    return api_for(corpus_docs())
 
 
 def newsgraph(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, **kwargs: Any):

@@ -18,6 +18,7 @@ from graph.errors import UserInputError
 from graph.store.base import OrderKey, Window
 
 DEFAULT_PAGE_SIZE = 20
+DEFAULT_LIST_SIZE = 10  # nested lists (images, related) without first; the cost limit prices them so
 INT_FIELDS = frozenset({"quality", "heat", "articleCount"})
 
 
@@ -36,7 +37,11 @@ def window(
         if value is not None and not 0 <= value <= max_page_size:
             raise UserInputError(f"{name} must be between 0 and {max_page_size}, got {value}")
     if first is None and last is None:
-        first = DEFAULT_PAGE_SIZE
+        # `before` alone pages backwards: the 20 items just before the cursor, not the first 20.
+        if before is not None and after is None:
+            last = DEFAULT_PAGE_SIZE
+        else:
+            first = DEFAULT_PAGE_SIZE
     return Window(
         first=first,
         last=last,
@@ -55,8 +60,15 @@ def order_signature(order: Sequence[OrderKey]) -> str:
 
 
 def encode_cursor(order: Sequence[OrderKey], values: Sequence[Any]) -> str:
-    payload = orjson.dumps([order_signature(order), *values])
-    return base64.urlsafe_b64encode(payload).decode("ascii").rstrip("=")
+    return encode_cursors(order, [values])[0]
+
+
+def encode_cursors(order: Sequence[OrderKey], keys: Sequence[Sequence[Any]]) -> list[str]:
+    """The cursors of a page's items, from their order-key values."""
+    signature = order_signature(order)
+    return [
+        base64.urlsafe_b64encode(orjson.dumps([signature, *values])).decode("ascii").rstrip("=") for values in keys
+    ]
 
 
 def decode_cursor(cursor: str, order: Sequence[OrderKey], argument: str) -> tuple[Any, ...]:

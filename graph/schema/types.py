@@ -52,7 +52,7 @@ def _nested_first(info: Info, name: str, first: Any) -> int:
     first = _given(first)
     maximum = info.context.limits.max_list_size
     paging.check_list_size(name, first, maximum)
-    return maximum if first is None else first
+    return paging.DEFAULT_LIST_SIZE if first is None else first
 
 
 @strawberry.type

@@ -1,0 +1,181 @@
+"""The PostgreSQL store's tables, created and upgraded by numbered migrations.
+
+``migrate`` runs at every store open (seed, serve) and by ``newsgraph db
+migrate``. It takes a database-wide advisory lock, so several processes
+starting at once apply each migration exactly once, and applies the missing
+ones in order, each in the same transaction as its ``ng_migrations`` record.
+A database whose schema is newer than this code is refused, never modified.
+
+All tables are prefixed ``ng_`` and live in the first schema of the
+connection's search_path (choose one with ``?options=-csearch_path%3Dname``).
+Text that is compared or ordered by code point is ``COLLATE "C"``, which
+compares UTF-8 bytes, i.e. code points, exactly as Python compares str.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from graph.store.base import StoreError
+from graph.store.pg_rows import DERIVATION
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+
+# pg_advisory_xact_lock key: "newsgraph" folded into a bigint.
+MIGRATION_LOCK = 0x6E657773_67726170
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "articles as JSONB documents, catalog tables, search words, indexes",
+        """
+        CREATE TABLE ng_state (
+            singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+            version text NOT NULL,
+            article_count bigint NOT NULL DEFAULT 0,
+            total_length double precision NOT NULL DEFAULT 0,
+            derivation integer NOT NULL
+        );
+        CREATE TABLE ng_articles (
+            id text COLLATE "C" PRIMARY KEY,
+            doc jsonb NOT NULL,
+            fdoc jsonb NOT NULL,
+            title text COLLATE "C",
+            title_key text COLLATE "C",
+            category text COLLATE "C",
+            type text COLLATE "C",
+            quality numeric,
+            heat numeric,
+            published boolean NOT NULL,
+            published_at timestamptz,
+            published_text text COLLATE "C",
+            provider_domain text COLLATE "C",
+            topics text[] COLLATE "C" NOT NULL,
+            words text[] COLLATE "C" NOT NULL,
+            tf double precision[] NOT NULL,
+            search_length double precision NOT NULL,
+            mentions jsonb NOT NULL,
+            seed_path text,
+            seed_hash text
+        );
+        CREATE INDEX ng_articles_doc ON ng_articles USING gin (doc jsonb_path_ops);
+        CREATE INDEX ng_articles_topics ON ng_articles USING gin (topics);
+        CREATE INDEX ng_articles_words ON ng_articles USING gin (words);
+        CREATE INDEX ng_articles_published ON ng_articles (published_text DESC NULLS LAST, id);
+        CREATE INDEX ng_articles_published_at ON ng_articles (published_at);
+        CREATE INDEX ng_articles_quality ON ng_articles (quality);
+        CREATE INDEX ng_articles_heat ON ng_articles (heat);
+        CREATE INDEX ng_articles_provider ON ng_articles (provider_domain);
+        CREATE TABLE ng_article_urls (
+            url text COLLATE "C" NOT NULL,
+            id text COLLATE "C" NOT NULL,
+            PRIMARY KEY (url, id)
+        );
+        CREATE INDEX ng_article_urls_id ON ng_article_urls (id);
+        CREATE TABLE ng_topics (
+            name text COLLATE "C" PRIMARY KEY,
+            article_count integer NOT NULL
+        );
+        CREATE TABLE ng_provider_names (
+            domain text COLLATE "C" NOT NULL,
+            name text COLLATE "C" NOT NULL,
+            mentions integer NOT NULL,
+            PRIMARY KEY (domain, name)
+        );
+        CREATE TABLE ng_providers (
+            domain text COLLATE "C" PRIMARY KEY,
+            domain_cf text COLLATE "C" NOT NULL,
+            name text COLLATE "C" NOT NULL,
+            name_cf text COLLATE "C" NOT NULL,
+            article_count integer NOT NULL
+        );
+        CREATE TABLE ng_search_words (
+            word text COLLATE "C" PRIMARY KEY,
+            df integer NOT NULL
+        );
+        """,
+    ),
+)
+LATEST = MIGRATIONS[-1].version
+
+
+@dataclass
+class MigrationReport:
+    """What migrate did: the versions it applied, the version the database is at, whether rows were rebuilt."""
+
+    applied: list[int] = field(default_factory=list)
+    version: int = 0
+    rebuilt: bool = False
+
+    def summary(self) -> str:
+        if self.applied:
+            done = "applied " + ", ".join(str(v) for v in self.applied)
+        else:
+            done = "nothing to apply"
+        line = f"schema at version {self.version} ({done})"
+        if self.rebuilt:
+            line += "; derived columns rebuilt"
+        return line
+
+
+async def migrate(conn: AsyncConnection, rebuild: bool = False) -> MigrationReport:
+    """Bring the schema up to date (and derived data, see pg_rows.DERIVATION); conn must be in autocommit mode."""
+    from graph.store.pg_write import rebuild_rows
+
+    report = MigrationReport()
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        encoding = await (await conn.execute("SHOW server_encoding")).fetchone()
+        if encoding is None or encoding[0] != "UTF8":
+            raise StoreError(f"the database encoding is {encoding[0] if encoding else '?'}; newsgraph needs UTF8")
+        schema = await (await conn.execute("SELECT current_schema()")).fetchone()
+        if schema is None or schema[0] is None:
+            raise StoreError("no schema to create tables in: the search_path names no existing schema")
+        await conn.execute(
+            """
+            CREATE TABLE IF NOT EXISTS ng_migrations (
+                version integer PRIMARY KEY,
+                description text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )
+            """
+        )
+        rows = await (await conn.execute("SELECT version FROM ng_migrations")).fetchall()
+        applied = {row[0] for row in rows}
+        newest = max(applied, default=0)
+        if newest > LATEST:
+            raise StoreError(
+                f"the database schema is at version {newest}, newer than this newsgraph knows ({LATEST}); "
+                "upgrade newsgraph"
+            )
+        for migration in MIGRATIONS:
+            if migration.version in applied:
+                continue
+            await conn.execute(migration.sql)
+            await conn.execute(
+                "INSERT INTO ng_migrations (version, description) VALUES (%s, %s)",
+                (migration.version, migration.description),
+            )
+            report.applied.append(migration.version)
+        await conn.execute(
+            "INSERT INTO ng_state (version, derivation) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            (uuid.uuid4().hex, DERIVATION),
+        )
+        state = await (await conn.execute("SELECT derivation FROM ng_state")).fetchone()
+        assert state is not None
+        if rebuild or state[0] != DERIVATION:
+            await rebuild_rows(conn)
+            report.rebuilt = True
+        report.version = LATEST
+    return report

@@ -1,0 +1,420 @@
+"""Filters, search, orderings and keyset bounds compiled to parameterized SQL.
+
+The input is the same data the TinyDB store evaluates (graph.filters' AST,
+graph.search terms, OrderKey tuples, decoded cursors); the output is SQL text
+with named placeholders and a dict of values. No value is ever formatted into
+the SQL text. Every predicate is two-valued (never NULL), so NOT and the
+document-store null rules compose exactly as in graph.filters.compare:
+
+- ``eq/in/gt/...`` hold only for a present value (``(x = v) IS TRUE``);
+- ``ne/notIn`` hold for a missing value too (``(x = v) IS NOT TRUE``);
+- contains/startsWith/endsWith read the casefolded copies that pg_rows stores.
+
+Tables are aliased ``a`` (ng_articles), ``p`` (ng_providers) and ``pn`` (the
+provider of an article, joined for PROVIDER_NAME ordering).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from graph import filters
+from graph.filters import ENTITIES, And, Compare, Each, Filter, FilterError, Not, Or, ProviderIs
+from graph.search import B, K1, Term
+from graph.store.base import OrderKey
+
+CASTS = {"str": "text", "int": "numeric", "bool": "boolean", "datetime": "timestamptz"}
+
+# Article fields: the SQL of the value filters see (the served value, typed).
+ARTICLE_VALUES = {
+    "id": "a.id",
+    "title": "a.title",
+    "excerpt": "(a.doc->>'excerpt')",
+    "body": "coalesce(a.doc->>'body', '')",
+    "category": "a.category",
+    "type": "a.type",
+    "quality": "a.quality",
+    "heat": "a.heat",
+    "published": "a.published",
+    "publishedDateTime": "a.published_at",
+    "originalUrl": "(a.doc->>'originalUrl')",
+    "webUrl": "(a.doc->>'webUrl')",
+    "topics": "a.topics",
+}
+# Text fields whose `eq` can use the GIN index on the document (jsonb containment is
+# exactly "the field is this string").
+CONTAINMENT_FIELDS = frozenset({"title", "excerpt", "category", "type", "originalUrl", "webUrl"})
+PROVIDER_VALUES = {"name": "p.name", "domain": "p.domain", "articleCount": "p.article_count"}
+PROVIDER_FOLDED = {"name": "p.name_cf", "domain": "p.domain_cf"}
+
+
+class Params:
+    """Collects values and hands out named placeholders (with a cast, so types never depend on guessing)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self._aliases = 0
+
+    def __call__(self, value: Any, cast: str) -> str:
+        name = f"p{len(self.values)}"
+        self.values[name] = list(value) if isinstance(value, tuple) else value
+        return f"%({name})s::{cast}"
+
+    def alias(self) -> str:
+        self._aliases += 1
+        return f"e{self._aliases}"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a filter is evaluated: which entity, and the SQL of each field there."""
+
+    entity: str
+    value: Callable[[str, str], str]
+    folded: Callable[[str], str]
+    items: Callable[[str], str] = lambda name: "'[]'::jsonb"
+    domain: str = "NULL"
+    document: str | None = None  # the jsonb document, for containment (articles only)
+
+
+def _article_value(name: str, kind: str) -> str:
+    return ARTICLE_VALUES[name]
+
+
+def _article_folded(name: str) -> str:
+    if name == "title":
+        return "a.title_key"
+    return f"(a.fdoc->'cf'->>'{name}')"
+
+
+ARTICLE_SCOPE = Scope(
+    entity="article",
+    value=_article_value,
+    folded=_article_folded,
+    items=lambda name: f"(a.fdoc->'{name}')",
+    domain="a.provider_domain",
+    document="a.doc",
+)
+PROVIDER_SCOPE = Scope(
+    entity="provider",
+    value=lambda name, kind: PROVIDER_VALUES[name],
+    folded=lambda name: PROVIDER_FOLDED[name],
+)
+
+
+def _element_scope(entity: str, alias: str) -> Scope:
+    """A related item or an image, as one element of a jsonb array (pg_rows' filter view)."""
+
+    def value(name: str, kind: str) -> str:
+        text = f"({alias}.v->>'{name}')"
+        return text if kind == "str" else f"({text}::{CASTS[kind]})"
+
+    return Scope(
+        entity=entity,
+        value=value,
+        folded=lambda name: f"({alias}.v->'cf'->>'{name}')",
+        items=lambda name: f"({alias}.v->'{name}')",
+        domain=f"({alias}.v->>'domain')",
+    )
+
+
+def compile_filter(f: Filter, scope: Scope, params: Params) -> str:
+    """A two-valued SQL condition equivalent to graph.filters.matches(f, ...) in this scope."""
+    if isinstance(f, And):
+        if not f.parts:
+            return "TRUE"
+        return "(" + " AND ".join(compile_filter(part, scope, params) for part in f.parts) + ")"
+    if isinstance(f, Or):
+        if not f.parts:
+            return "FALSE"
+        return "(" + " OR ".join(compile_filter(part, scope, params) for part in f.parts) + ")"
+    if isinstance(f, Not):
+        return f"(NOT {compile_filter(f.part, scope, params)})"
+    if isinstance(f, ProviderIs):
+        return _provider_is(f.filter, scope, params)
+    if isinstance(f, Each):
+        return _each(f, scope, params)
+    if isinstance(f, Compare):
+        return _compare(f, scope, params)
+    raise FilterError(f"unknown filter node {f!r}")
+
+
+def _provider_is(inner: Filter, scope: Scope, params: Params) -> str:
+    """The provider as the catalog knows it; an entity without a provider is matched against {}."""
+    if inner == filters.TRUE:
+        return "TRUE"
+    condition = compile_filter(inner, PROVIDER_SCOPE, params)
+    # What the filter says of "no provider" (every field null) is a constant: work it out here.
+    without = filters.matches(inner, {}, "provider", lambda _domain: None)
+    domain = scope.domain
+    matching = f"{domain} IN (SELECT p.domain FROM ng_providers p WHERE {condition})"
+    if without:
+        return f"({domain} IS NULL OR {matching})"
+    return f"({domain} IS NOT NULL AND {matching})"
+
+
+def _each(f: Each, scope: Scope, params: Params) -> str:
+    alias = params.alias()
+    sub = filters.SUB_ENTITY[f.field]
+    inner = compile_filter(f.filter, _element_scope(sub, alias), params)
+    source = f"jsonb_array_elements({scope.items(f.field)}) AS {alias}(v)"
+    if f.quantifier == "some":
+        return f"EXISTS (SELECT 1 FROM {source} WHERE {inner})"
+    if f.quantifier == "every":
+        return f"(NOT EXISTS (SELECT 1 FROM {source} WHERE NOT {inner}))"
+    return f"(NOT EXISTS (SELECT 1 FROM {source} WHERE {inner}))"
+
+
+def _compare(f: Compare, scope: Scope, params: Params) -> str:
+    kind = ENTITIES[scope.entity].get(f.field)
+    if kind is None:
+        raise FilterError(f"unknown filter field {f.field!r}")
+    op, value = f.op, f.value
+    if kind in ("images", "related"):
+        if op != "isEmpty":
+            raise FilterError(f"unknown operator {op!r} for {f.field}")
+        return f"(jsonb_array_length({scope.items(f.field)}) {'=' if value else '<>'} 0)"
+    x = scope.value(f.field, kind)
+    if kind == "strlist":
+        if op == "has":
+            return f"({x} @> ARRAY[{params(value, 'text')}])"
+        if op == "hasSome":
+            return f"({x} && {params(value, 'text[]')})"
+        if op == "hasEvery":
+            return f"({x} @> {params(value, 'text[]')})"
+        if op == "isEmpty":
+            return f"(cardinality({x}) {'=' if value else '<>'} 0)"
+        raise FilterError(f"unknown operator {op!r} for {f.field}")
+    cast = CASTS[kind]
+    if op == "isNull":
+        return f"({x} IS {'' if value else 'NOT '}NULL)"
+    if op == "eq":
+        if scope.document is not None and f.field in CONTAINMENT_FIELDS:
+            return f"({scope.document} @> jsonb_build_object('{f.field}', {params(value, 'text')}))"
+        return f"(({x} = {params(value, cast)}) IS TRUE)"
+    if op == "ne":
+        return f"(({x} = {params(value, cast)}) IS NOT TRUE)"
+    if op == "in":
+        return f"(({x} = ANY({params(value, cast + '[]')})) IS TRUE)"
+    if op == "notIn":
+        return f"(({x} = ANY({params(value, cast + '[]')})) IS NOT TRUE)"
+    comparison = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}.get(op)
+    if comparison is not None:
+        return f"(({x} {comparison} {params(value, cast)}) IS TRUE)"
+    folded = scope.folded(f.field)
+    if op == "contains":
+        return f"((strpos({folded}, {params(value, 'text')}) > 0) IS TRUE)"
+    if op == "startsWith":
+        return f"(starts_with({folded}, {params(value, 'text')}) IS TRUE)"
+    if op == "endsWith":
+        operand = params(value, "text")
+        return f"((right({folded}, char_length({operand})) = {operand}) IS TRUE)"
+    raise FilterError(f"unknown operator {op!r}")
+
+
+# ---- search ---------------------------------------------------------------------
+
+
+def prefix_upper_bound(prefix: str) -> str | None:
+    """The least string above every string starting with prefix, in code point order (None: no bound)."""
+    chars = list(prefix)
+    while chars:
+        code = ord(chars.pop()) + 1
+        if 0xD800 <= code <= 0xDFFF:
+            code = 0xE000  # surrogates are not text; skip over them
+        if code <= 0x10FFFF:
+            return "".join(chars) + chr(code)
+    return None
+
+
+def _expansion(term: Term, params: Params) -> str:
+    """The vocabulary words a prefix term stands for, as a text[] (a range scan of ng_search_words)."""
+    upper = prefix_upper_bound(term.text)
+    bound = f" AND w.word < {params(upper, 'text')}" if upper is not None else ""
+    return (
+        "(SELECT coalesce(array_agg(w.word), '{}'::text[]) FROM ng_search_words w "
+        f"WHERE w.word >= {params(term.text, 'text')}{bound})"
+    )
+
+
+def search_condition(terms: Sequence[Term] | None, params: Params) -> str:
+    """Every term equals a word of the article (a prefix term: starts one); no terms: everything."""
+    if not terms:
+        return "TRUE"
+    parts = []
+    for term in terms:
+        if term.prefix:
+            parts.append(f"(a.words && {_expansion(term, params)})")
+        else:
+            parts.append(f"(a.words @> ARRAY[{params(term.text, 'text')}])")
+    return "(" + " AND ".join(parts) + ")"
+
+
+@dataclass
+class Relevance:
+    """SQL for BM25F scores: a one-row CTE of corpus statistics, and the per-row score expression."""
+
+    cte: str
+    score: str
+
+
+def relevance(terms: Sequence[Term], params: Params) -> Relevance:
+    """graph.search.SearchIndex.search's arithmetic, operation for operation, in float8.
+
+    Python adds the terms' scores in order of ascending document frequency (ties
+    in query order) and rounds to 6 decimals; float addition is not associative,
+    so the SQL adds in the same order (an ordered sum for three terms or more).
+    ``float8::text`` is the shortest exact form, so rounding it as numeric
+    rounds the same value Python rounds.
+    """
+    stats = [
+        "s.n",
+        "(CASE WHEN s.n > 0 THEN s.total / s.n::float8 ELSE 1.0::float8 END) AS avg",
+    ]
+    scores: list[str] = []
+    for number, term in enumerate(terms):
+        if term.prefix:
+            df = f"(SELECT count(*) FROM ng_articles x WHERE x.words && {_expansion(term, params)})"
+            tf = f"(SELECT sum(u.t) FROM unnest(a.words, a.tf) AS u(w, t) WHERE starts_with(u.w, {params(term.text, 'text')}))"
+        else:
+            df = f"coalesce((SELECT w.df FROM ng_search_words w WHERE w.word = {params(term.text, 'text')}), 0)"
+            tf = f"a.tf[array_position(a.words, {params(term.text, 'text')})]"
+        stats.append(f"{df} AS df{number}")
+        idf = (
+            f"ln(1.0::float8 + ((r.n - r.df{number})::float8 + 0.5::float8) / (r.df{number}::float8 + 0.5::float8))"
+        )
+        norm = f"({K1!r}::float8 * ((1.0::float8 - {B!r}::float8) + ({B!r}::float8 * a.search_length) / r.avg))"
+        scores.append(f"((({idf}) * {tf}) * ({K1!r}::float8 + 1.0::float8)) / ({tf} + {norm})")
+    cte = (
+        "r AS MATERIALIZED (SELECT " + ", ".join(stats) + " FROM (SELECT article_count AS n, total_length AS total "
+        "FROM ng_state) AS s)"
+    )
+    if not scores:
+        return Relevance(cte, "0::numeric")
+    if len(scores) <= 2:
+        total = " + ".join(f"({s})" for s in scores)  # a + b == b + a exactly: order matters from 3 terms
+    else:
+        values = ", ".join(f"(({s}), r.df{n}, {n})" for n, s in enumerate(scores))
+        total = f"(SELECT sum(t.v ORDER BY t.df, t.i) FROM (VALUES {values}) AS t(v, df, i))"
+    return Relevance(cte, f"round(({total})::text::numeric, 6)")
+
+
+# ---- ordering and keyset bounds ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SortColumn:
+    """One column of the ORDER BY: its SQL, direction, and the cast of cursor values compared to it."""
+
+    sql: str
+    descending: bool
+    cast: str
+
+
+@dataclass
+class Ordering:
+    """The ORDER BY columns of an order, and which column holds each key's served value."""
+
+    columns: list[SortColumn] = field(default_factory=list)
+    value_columns: list[int] = field(default_factory=list)  # per order key: index into columns
+    folds: list[bool] = field(default_factory=list)  # per order key: a (casefold, value) pair
+
+    def clause(self, reverse: bool = False, alias: str | None = None) -> str:
+        parts = []
+        for n, column in enumerate(self.columns):
+            sql = f"{alias}.k{n}" if alias else column.sql
+            descending = column.descending != reverse
+            # Nulls last in both directions of the real order; a reversed read puts them first.
+            parts.append(f"{sql} {'DESC' if descending else 'ASC'} NULLS {'FIRST' if reverse else 'LAST'}")
+        return ", ".join(parts)
+
+    def cursor_values(self, cursor: Sequence[Any]) -> list[Any]:
+        """A decoded cursor (one value per order key) as one value per column."""
+        values: list[Any] = []
+        for fold, value in zip(self.folds, cursor):
+            if fold:
+                values.append(None if value is None else str(value).casefold())
+            values.append(value)
+        return values
+
+
+ARTICLE_SORT = {
+    "publishedDateTime": ("a.published_text", "text"),
+    "quality": ("a.quality", "numeric"),
+    "heat": ("a.heat", "numeric"),
+    "id": ("a.id", "text"),
+}
+TEXT_SORT = {"title": ("a.title_key", "a.title"), "providerName": ("pn.name_cf", "pn.name")}
+PROVIDER_SORT = {"articleCount": ("p.article_count", "numeric")}
+PROVIDER_TEXT_SORT = {"name": ("p.name_cf", "p.name"), "domain": ("p.domain_cf", "p.domain")}
+
+
+def article_ordering(order: Sequence[OrderKey], score: str | None) -> Ordering:
+    ordering = Ordering()
+    for key in order:
+        if key.field in TEXT_SORT:
+            folded, raw = TEXT_SORT[key.field]
+            ordering.columns.append(SortColumn(folded, key.descending, "text"))
+            ordering.columns.append(SortColumn(raw, key.descending, "text"))
+            ordering.folds.append(True)
+        elif key.field == "relevance":
+            ordering.columns.append(SortColumn(score or "NULL::numeric", key.descending, "numeric"))
+            ordering.folds.append(False)
+        elif key.field in ARTICLE_SORT:
+            sql, cast = ARTICLE_SORT[key.field]
+            ordering.columns.append(SortColumn(sql, key.descending, cast))
+            ordering.folds.append(False)
+        else:
+            raise FilterError(f"unknown article order field {key.field!r}")
+        ordering.value_columns.append(len(ordering.columns) - 1)
+    return ordering
+
+
+def provider_ordering(order: Sequence[OrderKey]) -> Ordering:
+    ordering = Ordering()
+    for key in order:
+        if key.field in PROVIDER_TEXT_SORT:
+            folded, raw = PROVIDER_TEXT_SORT[key.field]
+            ordering.columns.append(SortColumn(folded, key.descending, "text"))
+            ordering.columns.append(SortColumn(raw, key.descending, "text"))
+            ordering.folds.append(True)
+        elif key.field in PROVIDER_SORT:
+            sql, cast = PROVIDER_SORT[key.field]
+            ordering.columns.append(SortColumn(sql, key.descending, cast))
+            ordering.folds.append(False)
+        else:
+            raise FilterError(f"unknown provider order field {key.field!r}")
+        ordering.value_columns.append(len(ordering.columns) - 1)
+    return ordering
+
+
+def _beyond(column: SortColumn, placeholder: str | None, later: bool) -> str:
+    """Rows strictly after (later=True) or before a cursor value in this column's direction, nulls last."""
+    if placeholder is None:
+        # Null is the last value: nothing is after it; every non-null value is before it.
+        return "FALSE" if later else f"({column.sql} IS NOT NULL)"
+    # After in an ascending column, or before in a descending one, means a greater value.
+    operator = "<" if column.descending == later else ">"
+    test = f"(({column.sql} {operator} {placeholder}) IS TRUE)"
+    return f"({test} OR {column.sql} IS NULL)" if later else test
+
+
+def keyset(ordering: Ordering, cursor: Sequence[Any], params: Params, later: bool) -> str:
+    """Rows strictly after (later=True) or strictly before the cursor in the ordering's total order."""
+    values = ordering.cursor_values(cursor)
+    placeholders = [None if v is None else params(v, c.cast) for c, v in zip(ordering.columns, values)]
+    alternatives = []
+    for n, column in enumerate(ordering.columns):
+        equal = [
+            f"({c.sql} IS NULL)" if p is None else f"({c.sql} = {p})"
+            for c, p in zip(ordering.columns[:n], placeholders[:n])
+        ]
+        step = _beyond(column, placeholders[n], later)
+        if step == "FALSE":
+            continue
+        alternatives.append("(" + " AND ".join([*equal, step]) + ")")
+    if not alternatives:
+        return "FALSE"
+    return "(" + " OR ".join(alternatives) + ")"

@@ -1,0 +1,101 @@
+"""GraphiQL in a real browser: Debian's headless Chromium, driven by Playwright,
+against a real `newsgraph serve`, with nothing loaded from outside the server.
+
+Needs /usr/bin/chromium, the playwright package and the built bundle
+(scripts/setup-browser.sh does all three); skipped without them, failed in CI.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from pathlib import Path
+
+from graph.graphiql import EXAMPLES, bundle_manifest
+from live_server import SEED_ARTICLE_TITLE, live_server, need
+
+CHROMIUM = Path("/usr/bin/chromium")
+# As root, in a sandbox with no network: no sandbox, no GPU, and none of the
+# background connections Chromium makes at start (they would all be refused).
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SETUP = "run scripts/setup-browser.sh"
+WAIT_MS = 30_000
+"""How long a step may wait for the page (a bound, not a measurement)."""
+
+
+def test_graphiql_runs_the_example_and_shows_the_docs_in_chromium(tmp_path: Path) -> None:
+    need(CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} is not installed ({SETUP})")
+    need(importlib.util.find_spec("playwright") is not None, f"playwright is not installed ({SETUP})")
+    manifest, problem = bundle_manifest()
+    need(manifest is not None, f"the GraphiQL bundle is not built: {problem}")
+
+    from playwright.sync_api import sync_playwright
+
+    with live_server(tmp_path) as server, sync_playwright() as playwright:
+        # A persistent context is Playwright's way to pass a fresh --user-data-dir.
+        browser = playwright.chromium.launch_persistent_context(
+            tmp_path / "profile",
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1600, "height": 1000},
+        )
+        try:
+            page = browser.new_page()
+            requested: list[str] = []
+            problems: list[str] = []
+            page.on("request", lambda request: requested.append(request.url))
+            page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+            page.on("pageerror", lambda error: problems.append(str(error)))
+
+            page.goto(server.url)
+            tabs = page.locator(".graphiql-tab")
+            tabs.first.wait_for(timeout=WAIT_MS)
+            # One tab per example, named by its operation.
+            assert tabs.all_inner_texts() == [re.search(r"query (\w+)", e.query).group(1) for e in EXAMPLES]
+            assert tabs.all_inner_texts()[0] == "LatestArticles"
+
+            # The preloaded example runs and its answer shows the seed article.
+            page.get_by_role("button", name="Execute query (Ctrl-Enter)").click()
+            result = page.locator(".result-window")
+            result.get_by_text(SEED_ARTICLE_TITLE).wait_for(timeout=WAIT_MS)
+            assert '"domain": "thelensnola.org"' in result.inner_text()
+
+            # The explorer plugin shows the query's fields, checked.
+            page.get_by_role("button", name="Show GraphiQL Explorer").click()
+            plugin = page.locator(".graphiql-plugin")
+            plugin.get_by_text("articleByUrl", exact=True).wait_for(timeout=WAIT_MS)
+            assert "Explorer" in plugin.inner_text()
+
+            # The docs explorer lists the schema's types; Article opens with its fields.
+            page.get_by_role("button", name="Show Documentation Explorer").click()
+            docs = page.locator(".graphiql-doc-explorer")
+            docs.get_by_text("All Schema Types").wait_for(timeout=WAIT_MS)
+            docs.get_by_role("link", name="Article", exact=True).first.click()
+            title = page.locator(".graphiql-doc-explorer-title")
+            title.get_by_text("Article", exact=True).wait_for(timeout=WAIT_MS)
+            assert title.inner_text() == "Article"
+            assert docs.get_by_text("publishedDateTime", exact=True).count() >= 1
+            title.scroll_into_view_if_needed()
+
+            screenshot = tmp_path / "graphiql.png"
+            page.screenshot(path=str(screenshot))
+            assert screenshot.stat().st_size > 10_000
+
+            # Offline: every request went to this server; nothing failed on the page.
+            assert requested and all(url.startswith(server.base + "/") for url in requested), requested
+            assert any("/graphql/static/graphiql.js" in url for url in requested)
+            assert problems == []
+        finally:
+            browser.close()
+    assert "GraphiQL is loaded from a CDN" not in server.log()
