@@ -106,6 +106,14 @@ def post(url: str, query: str, variables: dict[str, Any]) -> bytes:
         return response.read()
 
 
+def _lua_string(text: str) -> str:
+    """A Lua long-bracket literal (no escapes to get wrong, unlike JSON's \\u)."""
+    level = 1
+    while f"]{'=' * level}]" in text:
+        level += 1
+    return f"[{'=' * level}[{text}]{'=' * level}]"
+
+
 def wrk(url: str, bodies: list[bytes], duration: float, connections: int) -> Result:
     """Drive url with POSTs cycling through bodies; wrk's own latency distribution."""
     script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
@@ -113,7 +121,7 @@ def wrk(url: str, bodies: list[bytes], duration: float, connections: int) -> Res
         script.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n')
         script.write("bodies = {\n")
         for body in bodies:
-            script.write("  " + json.dumps(body.decode()) + ",\n")
+            script.write("  " + _lua_string(body.decode()) + ",\n")
         script.write("}\ni = 0\nrequest = function()\n  i = i % #bodies + 1\n")
         script.write("  return wrk.format(nil, nil, nil, bodies[i])\nend\n")
         script.write(
@@ -125,11 +133,13 @@ def wrk(url: str, bodies: list[bytes], duration: float, connections: int) -> Res
         )
     try:
         output = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", script.name, url],
+            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--timeout", "10s", "-s", script.name, url],
             capture_output=True,
             text=True,
-            check=True,
-        ).stdout
+        )
+        if output.returncode != 0:
+            raise RuntimeError(f"wrk failed: {output.stderr.strip() or output.stdout.strip()}")
+        output = output.stdout
     finally:
         os.unlink(script.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))

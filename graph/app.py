@@ -29,10 +29,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from graph.cache import CachedAnswer, ResponseCache, etag_matches
 from graph.config import Settings
 from graph.errors import BAD_USER_INPUT, QUERY_TOO_COMPLEX
 from graph.executor import ALL_OPERATIONS, Executor, NotAllowed, Outcome, error_payload, internal_error
 from graph.graphiql import STATIC_PATH, graphiql_page, static_files
+from graph.persisted import PersistedQueries, PersistedQueryError
 from graph.schema import schema as strawberry_schema
 from graph.schema.context import Context
 from graph.store import open_store
@@ -67,19 +69,23 @@ class Refusal(Exception):
     """A request refused before it ran: an HTTP status and one error for the body."""
 
     def __init__(
-        self, status: int, message: str, code: str = BAD_USER_INPUT, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        message: str,
+        code: str = BAD_USER_INPUT,
+        headers: dict[str, str] | None = None,
+        error: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
-        self.error = error_payload(message, code)
+        self.error = error or error_payload(message, code)
         self.headers = headers or {}
 
     @classmethod
     def internal(cls, status: int, detail: str, exc: BaseException) -> Refusal:
         """An unexpected failure: logged under an error id, the client gets only the id."""
-        refusal = cls(status, "")
-        refusal.error = internal_error(detail, exc)
-        return refusal
+        error = internal_error(detail, exc)
+        return cls(status, error["message"], error=error)
 
 
 # ---- content negotiation -------------------------------------------------------------------------
@@ -135,13 +141,14 @@ def params_from_query_string(request: Request) -> GraphQLParams:
     """GET /graphql?query=…&variables=…&operationName=…&extensions=…"""
     values = request.query_params
     query = values.get("query")
-    if query is None:
+    extensions = _json_object(values.get("extensions"), "extensions")
+    if query is None and not (extensions and "persistedQuery" in extensions):
         raise Refusal(400, "a GET request needs a query parameter")
     return GraphQLParams(
-        query=query,
+        query=query,  # type: ignore[arg-type] # resolved from the persisted query registry
         variables=_json_object(values.get("variables"), "variables"),
         operation_name=values.get("operationName") or None,
-        extensions=_json_object(values.get("extensions"), "extensions"),
+        extensions=extensions,
     )
 
 
@@ -193,7 +200,9 @@ def params_from_body(body: bytes) -> GraphQLParams:
     if not isinstance(data, dict):
         raise Refusal(400, "the request body must be a JSON object with a query")
     query = data.get("query")
-    if not isinstance(query, str):
+    extensions = data.get("extensions")
+    persisted = isinstance(extensions, dict) and "persistedQuery" in extensions
+    if not isinstance(query, str) and not (query is None and persisted):
         raise Refusal(400, "the request body needs a query string")
     variables = data.get("variables")
     if variables is not None and not isinstance(variables, dict):
@@ -201,7 +210,6 @@ def params_from_body(body: bytes) -> GraphQLParams:
     operation_name = data.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise Refusal(400, "operationName must be a string")
-    extensions = data.get("extensions")
     if extensions is not None and not isinstance(extensions, dict):
         raise Refusal(400, "extensions must be a JSON object")
     return GraphQLParams(query, variables, operation_name or None, extensions)
@@ -211,63 +219,94 @@ def params_from_body(body: bytes) -> GraphQLParams:
 
 
 class GraphQLEndpoint:
-    """/graphql as an ASGI app: negotiate, read, run, render."""
+    """/graphql as an ASGI app: negotiate, read, answer from the cache or run, render."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.executor = Executor(strawberry_schema._schema, settings.limits, settings.introspection)
+        self.executor = Executor(
+            strawberry_schema._schema, settings.limits, settings.introspection, settings.compiled_execution
+        )
+        self.cache = ResponseCache(settings.response_cache)
+        self.persisted = PersistedQueries()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
         response = await self.handle(request)
-        response.headers["Vary"] = "Accept"
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
         if request.method not in ("GET", "POST"):
             return Response(f"{request.method} is not allowed here", 405, {"Allow": METHODS}, "text/plain")
         if self.settings.graphiql and wants_graphiql(request):
-            return HTMLResponse(graphiql_page())
+            return HTMLResponse(graphiql_page(), headers={"Vary": "Accept"})
         media = negotiate(request.headers.get("accept"))
         try:
             if media is None:
                 raise Refusal(406, f"not acceptable: this endpoint answers {GRAPHQL_RESPONSE} or {JSON}")
-            params = await self.read(request)
-            outcome = await self.run(request, params)
+            if request.method == "GET":
+                raw: bytes | str = request.url.query
+                parse_params = params_from_query_string
+                get_params: Any = lambda: parse_params(request)  # noqa: E731
+            else:
+                raw = await read_body(request, self.settings.limits.max_body_bytes)
+                get_params = lambda: params_from_body(raw)  # noqa: E731
+            reader = await self.reader(request)
+            key = (request.method, media, raw)
+            cached = self.cache.get(key, reader.version)
+            if cached is not None:
+                return self.answer(request, cached)
+            params = get_params()
+            outcome = await self.run(request, params, reader)
         except Refusal as refusal:
             return self.refuse(refusal, media or JSON)
         except Exception as exc:  # noqa: BLE001 - anything unexpected is masked and logged
             return self.refuse(Refusal.internal(500, "while handling a request", exc), media or JSON)
+        if outcome.kind == "ok" and "errors" not in outcome.payload:
+            # Only complete answers are kept: errors may be passing (a timeout, a store hiccup).
+            return self.answer(request, self.cache.put(key, reader.version, orjson.dumps(outcome.payload), media))
         return self.render(outcome, media)
 
-    async def read(self, request: Request) -> GraphQLParams:
-        if request.method == "GET":
-            return params_from_query_string(request)
-        return params_from_body(await read_body(request, self.settings.limits.max_body_bytes))
-
-    async def run(self, request: Request, params: GraphQLParams) -> Outcome:
-        """Execute against a reader of the newest data; only queries run over GET."""
+    async def reader(self, request: Request) -> Any:
         store: Store = request.app.state.store
         try:
-            reader = await store.reader()
+            return await store.reader()
         except Exception as exc:  # noqa: BLE001 - a broken store is the server's problem, not the client's
             raise Refusal.internal(503, "the store could not be read", exc) from None
+
+    async def run(self, request: Request, params: GraphQLParams, reader: Any) -> Outcome:
+        """Execute against one reader of the newest data; only queries run over GET."""
+        try:
+            query = self.persisted.resolve(params.query, params.extensions)
+        except PersistedQueryError as exc:
+            raise Refusal(exc.status, str(exc), exc.code) from None
         context = Context(reader=reader, limits=self.settings.limits)
         allowed = QUERY_ONLY if request.method == "GET" else ALL_OPERATIONS
         try:
-            return await self.executor.run(params.query, params.variables, params.operation_name, context, allowed)
+            return await self.executor.run(query, params.variables, params.operation_name, context, allowed)
         except NotAllowed as exc:
-            raise Refusal(405, f"{exc} operations cannot be sent with GET; use POST", headers={"Allow": "POST"}) from None
+            message = f"{exc} operations cannot be sent with GET; use POST"
+            raise Refusal(405, message, headers={"Allow": "POST"}) from None
+
+    @staticmethod
+    def answer(request: Request, cached: CachedAnswer) -> Response:
+        """A complete answer; over GET with its validators, so browsers and CDNs can revalidate."""
+        headers = {"Vary": "Accept", "ETag": cached.etag}
+        if request.method == "GET":
+            headers["Cache-Control"] = "public, no-cache"
+            if etag_matches(request.headers.get("if-none-match"), cached.etag):
+                return Response(status_code=304, headers=headers)
+        return Response(cached.body, 200, headers, cached.media)
 
     @staticmethod
     def render(outcome: Outcome, media: str) -> Response:
         # With graphql-response+json a request that never ran is a 400; plain JSON stays 200 (the spec's rule).
         status = 400 if outcome.kind == "request-error" and media == GRAPHQL_RESPONSE else 200
-        return JSONBytes(outcome.payload, status, media)
+        return JSONBytes(outcome.payload, status, media, headers={"Vary": "Accept"})
 
     @staticmethod
     def refuse(refusal: Refusal, media: str) -> Response:
-        return JSONBytes({"errors": [refusal.error]}, refusal.status, media, headers=refusal.headers)
+        headers = {"Vary": "Accept", **refusal.headers}
+        return JSONBytes({"errors": [refusal.error]}, refusal.status, media, headers=headers)
 
 
 async def healthz(request: Request) -> Response:

@@ -45,7 +45,13 @@ def _environment_help() -> str:
     """The epilog of `newsgraph --help`: every NEWSGRAPH_* variable with its default."""
     settings = {f.name: getattr(DEFAULTS, f.name) for f in fields(Settings) if f.name != "limits"}
     settings.update(vars(DEFAULTS.limits))
-    shown = {"database_url": "unset", "cors_origins": "none", "introspection": "true", "graphiql": "true"}
+    shown = {
+        "database_url": "unset",
+        "cors_origins": "none",
+        "introspection": "true",
+        "graphiql": "true",
+        "compiled_execution": "true",
+    }
     width = max(len(_env(name)) for name in settings)
     lines = [f"  {_env(name):<{width}}  default: {shown.get(name, value)}" for name, value in settings.items()]
     return (
@@ -79,7 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed", parents=[common], help="load seed files into the store",
                                description="Load frontmatter files "
                                "(.md, .markdown, .txt, found recursively) into the store. Bad files are reported "
-                               "as path:line: reason and skipped (exit 1); the store is never damaged.")
+                               "as path:line: reason and skipped (exit 1); the store is never damaged. Unchanged "
+                               "files are skipped. The last line sums up: loaded N: A new, B updated, C unchanged; "
+                               "F failed; P pruned in T s. With --dry-run, or --strict and a bad file, it counts "
+                               "what was found and ends with why nothing was written.")
     seed.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: seeds/)")
     _add_store_options(seed)
     seed.add_argument("--strict", action="store_true", help="write nothing at all if any file is bad (default: off)")
@@ -112,6 +121,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-graphiql", action="store_true", help="turn GraphiQL off (env NEWSGRAPH_GRAPHIQL=false; default: on)"
     )
+    serve.add_argument(
+        "--response-cache",
+        type=int,
+        metavar="N",
+        help=_help("answers kept per (request, data version); 0 turns the cache off", "response_cache",
+                   DEFAULTS.response_cache),
+    )
+    serve.add_argument(
+        "--no-compiled-execution",
+        action="store_true",
+        help="run every query through graphql-core instead of the compiled plan "
+        "(env NEWSGRAPH_COMPILED_EXECUTION=false; default: on)",
+    )
+    serve.add_argument(
+        "--loop",
+        choices=("asyncio", "uvloop", "auto"),
+        default="asyncio",
+        help="event loop; asyncio measured best under CPU-heavy load (see benchmarks/README.md) (default: asyncio)",
+    )
     for name, value in vars(Limits()).items():
         serve.add_argument(
             "--" + name.replace("_", "-"),
@@ -142,6 +170,32 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print a table of what the store holds: articles, providers, topics, date range.",
     )
     _add_store_options(stats)
+
+    db = commands.add_parser(
+        "db",
+        parents=[common],
+        help="manage the PostgreSQL database (migrate)",
+        description="Manage the PostgreSQL store's database. The TinyDB store needs none of this.",
+    )
+    actions = db.add_subparsers(dest="db_command", metavar="ACTION")
+    migrate = actions.add_parser(
+        "migrate",
+        parents=[common],
+        help="create or upgrade the PostgreSQL schema",
+        description="Create the newsgraph tables in the PostgreSQL database, or apply the migrations it lacks. "
+        "seed and serve do this too when they start; run it on its own to upgrade before a deploy.",
+    )
+    migrate.add_argument(
+        "--database-url",
+        metavar="URL",
+        help=_help("the postgresql://… database to migrate", "database_url", "unset"),
+    )
+    migrate.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="also recompute every article's derived columns and the provider, topic and search tables "
+        "(default: off; done automatically when a newsgraph upgrade changes them)",
+    )
     return parser
 
 
@@ -158,6 +212,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["introspection"] = False
     if getattr(args, "no_graphiql", False):
         overrides["graphiql"] = False
+    if getattr(args, "no_compiled_execution", False):
+        overrides["compiled_execution"] = False
+    overrides["response_cache"] = getattr(args, "response_cache", None)
     for name in vars(Limits()):
         overrides[name] = getattr(args, name, None)
     return Settings.from_env(**overrides)
@@ -171,7 +228,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         settings = _settings(args)
-        handler = {"seed": cmd_seed, "serve": cmd_serve, "export-schema": cmd_export_schema, "stats": cmd_stats}
+        handler = {
+            "seed": cmd_seed,
+            "serve": cmd_serve,
+            "export-schema": cmd_export_schema,
+            "stats": cmd_stats,
+            "db": cmd_db,
+        }
         return handler[args.command](args, settings)
     except ConfigError as exc:
         print(f"newsgraph: {exc}", file=sys.stderr)
@@ -251,6 +314,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         workers=args.workers,
+        loop=args.loop,
         log_level="info",
         access_log=False,
     )
@@ -266,6 +330,8 @@ def _settings_env(settings: Settings) -> dict[str, str]:
         _env("cors_origins"): ",".join(settings.cors_origins),
         _env("introspection"): "true" if settings.introspection else "false",
         _env("graphiql"): "true" if settings.graphiql else "false",
+        _env("response_cache"): str(settings.response_cache),
+        _env("compiled_execution"): "true" if settings.compiled_execution else "false",
     }
     for name, value in vars(settings.limits).items():
         env[_env(name)] = str(value)
@@ -310,6 +376,24 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     where = settings.database_url.split("@")[-1] if settings.database_url else settings.db
     rows = [("store", where), *((k, "-" if v is None else str(v)) for k, v in stats.items())]
     print(format_table(("what", "value"), rows))
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    if args.db_command != "migrate":
+        print("newsgraph db: name an action: migrate", file=sys.stderr)
+        return 2
+    if not settings.database_url:
+        print(
+            "newsgraph db migrate: no PostgreSQL database is configured "
+            "(set NEWSGRAPH_DATABASE_URL or --database-url; the TinyDB store has no schema to migrate)",
+            file=sys.stderr,
+        )
+        return 2
+    from graph.store.postgres import describe_url, migrate_database
+
+    report = asyncio.run(migrate_database(settings.database_url, rebuild=args.rebuild))
+    print(f"{describe_url(settings.database_url)}: {report.summary()}")
     return 0
 
 

@@ -42,6 +42,10 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     introspection: bool = True
     graphiql: bool = True
+    # Whole answers kept per (request, data version); 0 turns the cache off.
+    response_cache: int = 1024
+    # The compiled execution path (graph.plan); off runs every query through graphql-core.
+    compiled_execution: bool = True
     limits: Limits = field(default_factory=Limits)
 
     @classmethod
@@ -72,6 +76,8 @@ class Settings:
         return settings
 
     def validate(self) -> None:
+        if self.response_cache < 0:
+            raise ConfigError(f"response_cache must be 0 or more, got {self.response_cache}")
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be 1..65535, got {self.port}")
         for f in fields(Limits):

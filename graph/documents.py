@@ -144,6 +144,46 @@ def _guarded(tag: str) -> None:
 for _tag in ("bool", "int", "float", "timestamp", "binary", "omap", "pairs", "set"):
     _guarded(f"tag:yaml.org,2002:{_tag}")
 
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+# Without aliases, explicit tags or merge keys, a document's nodes carry only the
+# tags the resolver gives plain mappings, sequences and scalars.
+_NEEDS_FULL_CONSTRUCTOR = ("*", "!", "<<")
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.load(text, Loader=_Loader)``, built faster for the plain YAML seed files are.
+
+    PyYAML's constructor spends a third of a seed's time in its general
+    machinery (generators for recursive structures, per-node bookkeeping);
+    plain documents are built here straight from the composed nodes (libyaml
+    still parses and resolves them). Anything else, or any problem, goes
+    through the full constructor, which gives the same value or the same error.
+    tests/test_loader_fuzz.py checks that both agree.
+    """
+    if not any(mark in text for mark in _NEEDS_FULL_CONSTRUCTOR):
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            return _build(loader, loader.yaml_constructors, node)
+        except Exception:
+            pass  # the full constructor reports it (or reads what this could not)
+        finally:
+            loader.dispose()
+    return yaml.load(text, Loader=_Loader)
+
+
+def _build(loader: Any, constructors: dict[Any, Any], node: yaml.Node) -> Any:
+    tag = node.tag
+    if type(node) is yaml.ScalarNode:
+        return node.value if tag == _STR else constructors[tag](loader, node)
+    if tag == _MAP and type(node) is yaml.MappingNode:
+        return {_build(loader, constructors, k): _build(loader, constructors, v) for k, v in node.value}
+    if tag == _SEQ and type(node) is yaml.SequenceNode:
+        return [_build(loader, constructors, item) for item in node.value]
+    raise ValueError(f"no fast construction for {tag}")
+
 
 # -- files --------------------------------------------------------------------------------
 
@@ -211,7 +251,7 @@ def parse_file(path: str | Path, data: bytes, raw_text: bool = False, display: s
         raise DocumentError(shown, exc.line, exc.reason) from None
     fm = parts.frontmatter
     try:
-        meta = yaml.load(fm, Loader=_Loader)
+        meta = load_yaml(fm)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = parts.first_line + mark.line if mark else parts.open_line
@@ -236,12 +276,17 @@ def parse_file(path: str | Path, data: bytes, raw_text: bool = False, display: s
 
 
 def line_of_key(data: bytes, key: str) -> int:
-    """The file line of a top-level frontmatter key (1 when it cannot be found); for reports."""
+    """The file line of a top-level frontmatter key (1 when the file has no such key); for reports."""
     try:
         parts = split(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, _NoFrontmatter):
+        node = yaml.compose(parts.frontmatter, Loader=_Loader)
+    except (UnicodeDecodeError, _NoFrontmatter, yaml.YAMLError, RecursionError):
         return 1
-    return _line_of(parts.frontmatter, (key,), parts.first_line, parts.open_line)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                return parts.first_line + key_node.start_mark.line
+    return 1
 
 
 # -- validation and normalization ---------------------------------------------------------

@@ -45,7 +45,7 @@ from graphql import (
 from graphql.language import DirectiveNode, IntValueNode, Visitor, visit
 
 from graph.config import Limits
-from graph.errors import TooComplexError
+from graph.errors import TooComplexError, UserInputError
 from graph.schema.paging import DEFAULT_LIST_SIZE, DEFAULT_PAGE_SIZE
 from graph.schema.types import DEFAULT_FACET_SIZE
 
@@ -220,10 +220,12 @@ class _Pricer:
                 continue
             child_page = None
             if named.name.endswith("Connection"):
-                child_page = self._page_size(node, named)
+                child_page = self._page_size(node)
                 count = 1
+            elif is_list and page is not None and name in CONNECTION_LISTS:
+                count = page
             elif is_list:
-                count = page if page is not None and name in CONNECTION_LISTS else self._list_size(node, parent, definition)
+                count = self._list_size(node, parent, definition)
             else:
                 count = 1
             child_height, child_units = self._walk(node.selection_set, named, level + 1, child_page)
@@ -271,14 +273,15 @@ class _Pricer:
                 return found if isinstance(found, int) and not isinstance(found, bool) else None
         return None
 
-    def _page_size(self, node: FieldNode, connection: GraphQLObjectType) -> int:
+    def _page_size(self, node: FieldNode) -> int:
         """A connection's page: first, else last, else the default; over the page size limit raises."""
         for argument in ("first", "last"):
             size = self._int_argument(node, argument)
             if size is None:
                 continue
             if size > self.limits.max_page_size:
-                raise TooComplexError(
+                # A page bound is a bad paging argument (DESIGN "Errors"), found before anything runs.
+                raise UserInputError(
                     f"{node.name.value}: {argument} is {size}; the page size limit is {self.limits.max_page_size}"
                 )
             return max(size, 0)  # a negative size is refused by the resolver (BAD_USER_INPUT)
@@ -292,7 +295,7 @@ class _Pricer:
             if size is not None:
                 nested = parent.name != "Query"
                 if nested and size > self.limits.max_list_size:
-                    raise TooComplexError(
+                    raise UserInputError(
                         f"{node.name.value}: first is {size}; the nested list size limit is {self.limits.max_list_size}"
                     )
                 return max(size, 0)

@@ -19,6 +19,8 @@ results for every contract query and README example.
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,6 +66,9 @@ class Runtime:
     reader: Reader
     max_page_size: int
     max_list_size: int
+    # time.monotonic() past which execution stops: the plan rarely awaits, so
+    # the executor's timeout alone could not interrupt it.
+    deadline: float = math.inf
 
 
 # ---- runtime values of the non-document types --------------------------------
@@ -256,6 +261,8 @@ async def run_plan(plan: SelectionPlan, runtime: Runtime) -> dict[str, Any]:
 
 async def _execute(plan: SelectionPlan, sources: list[Any], runtime: Runtime) -> list[dict[str, Any]]:
     outs: list[dict[str, Any]] = [{} for _ in sources]
+    if time.monotonic() > runtime.deadline:
+        raise TimeoutError("the execution time limit was reached")
     for fp in plan.fields:
         values = fp.handler(sources, fp.args, runtime)
         if fp.is_async:
@@ -367,7 +374,7 @@ def _nested_first(name: str, args: dict[str, Any], runtime: Runtime) -> int:
         paging.check_list_size(name, first, runtime.max_list_size)
     except Exception as exc:
         raise Fallback(str(exc)) from None
-    return runtime.max_list_size if first is None else first
+    return paging.DEFAULT_LIST_SIZE if first is None else first
 
 
 def _filter(entity: str, value: Any) -> filters.Filter:

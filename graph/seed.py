@@ -121,26 +121,25 @@ def collect(paths: Sequence[str | os.PathLike[str]]) -> list[SeedFile]:
 
 
 def _walk(root: str) -> list[SeedFile]:
-    real_root = os.path.realpath(root)
     entries: list[tuple[tuple[str, ...], SeedFile]] = []
-    for folder, folders, names in os.walk(root, onerror=_raise):
-        relative = os.path.relpath(folder, root)
-        parts = () if relative == "." else tuple(relative.split(os.sep))
-        real_folder = os.path.join(real_root, *parts)
-        for name in names:
-            if os.path.splitext(name)[1].lower() not in SUFFIXES:
-                continue
-            shown = os.path.join(folder, name)
-            # Folders are not followed through symlinks, so only a symlinked file needs resolving.
-            key = os.path.realpath(shown) if os.path.islink(shown) else os.path.join(real_folder, name)
-            entries.append(((*parts, name), SeedFile(shown, key)))
-        folders[:] = [f for f in folders if not os.path.islink(os.path.join(folder, f))]
+    pending: list[tuple[str, str, tuple[str, ...]]] = [(root, os.path.realpath(root), ())]
+    while pending:
+        folder, real_folder, parts = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                children = list(listing)
+        except OSError as exc:
+            raise SeedUsageError(f"cannot read the folder {folder}: {exc.strerror}") from None
+        for entry in children:
+            is_link = entry.is_symlink()
+            if entry.is_dir(follow_symlinks=False):
+                pending.append((entry.path, os.path.join(real_folder, entry.name), (*parts, entry.name)))
+            elif os.path.splitext(entry.name)[1].lower() in SUFFIXES and not (is_link and os.path.isdir(entry.path)):
+                # Folders are not followed through symlinks, so only a symlinked file needs resolving.
+                key = os.path.realpath(entry.path) if is_link else os.path.join(real_folder, entry.name)
+                entries.append(((*parts, entry.name), SeedFile(entry.path, key)))
     entries.sort(key=lambda entry: entry[0])
     return [file for _, file in entries]
-
-
-def _raise(error: OSError) -> None:
-    raise SeedUsageError(f"cannot read the folder {error.filename}: {error.strerror}")
 
 
 # -- loading files (runs in worker processes for large runs) -----------------------------------

@@ -214,7 +214,7 @@ class Schemas:
     """Empty schemas for stores under test, recycled between tests.
 
     Creating a schema and migrating it costs ~70 ms; emptying the tables of a used
-    one costs ~2 ms, and the suite makes hundreds of stores. A recycled schema is
+    one costs ~10 ms, and the suite makes hundreds of stores. A recycled schema is
     exactly what a fresh one is after its first open: migrated, no rows, counters 0.
     """
 
@@ -240,8 +240,8 @@ class Schemas:
         ).fetchone()
         if exists and exists[0]:
             with self.admin.transaction():
-                for table in DATA_TABLES:
-                    self.admin.execute(f'DELETE FROM "{name}".{table}')
+                # TRUNCATE, not DELETE: a schema reused hundreds of times must not bloat.
+                self.admin.execute("TRUNCATE " + ", ".join(f'"{name}".{table}' for table in DATA_TABLES))
                 self.admin.execute(
                     f'UPDATE "{name}".ng_state SET version = %s, article_count = 0, total_length = 0',
                     (uuid.uuid4().hex,),

@@ -24,8 +24,11 @@ from graph.filters import And, Compare, Each, Not, Or, ProviderIs
 
 # ---- small value domains, so that filters and documents meet ---------------------------------
 
-TEXTS = ["Alpha", "alpha", "ALPHA beta", "Ápple", "Straße", "zeta", ""]
-FRAGMENTS = ["a", "AL", "ss", "ß", "á", "ZETA", "", "beta"]
+# Texts where casefolding differs from lower() (ß, İ, ligatures) and with characters that
+# are special in SQL LIKE patterns (% _ \), so that a store translating filters to SQL must
+# get both right.
+TEXTS = ["Alpha", "alpha", "ALPHA beta", "Ápple", "Straße", "zeta", "", "50% off_sale", "İstanbul", "ﬁle", "back\\slash"]
+FRAGMENTS = ["a", "AL", "ss", "ß", "á", "ZETA", "", "beta", "%", "_", "\\", "0%", "f_s", "i", "İ", "fi", "FILE"]
 INTS = [-1, 0, 1, 5, 50]
 DATES = [
     "2021-01-01",
@@ -94,33 +97,32 @@ related_items = st.lists(
 )
 
 
-@st.composite
-def documents(draw: st.DrawFn) -> list[dict[str, Any]]:
-    count = draw(st.integers(min_value=0, max_value=8))
-    docs = []
-    for n in range(count):
-        fields = present(
-            {
-                "id": f"d{n}",
-                "title": draw(st.sampled_from([t for t in TEXTS if t])),
-                "excerpt": draw(maybe(st.sampled_from(TEXTS))),
-                "category": draw(maybe(st.sampled_from(TEXTS))),
-                "type": draw(maybe(st.sampled_from(TEXTS))),
-                "quality": draw(maybe(st.sampled_from(INTS))),
-                "heat": draw(maybe(st.sampled_from(INTS))),
-                "published": draw(maybe(st.booleans())),
-                "publishedDateTime": draw(maybe(st.sampled_from(DATES))),
-                "originalUrl": draw(maybe(st.sampled_from(URLS))),
-                "webUrl": draw(maybe(st.sampled_from(URLS))),
-                "topics": draw(maybe(st.lists(st.sampled_from(TOPICS), max_size=3))),
-                "provider": draw(maybe(providers)),
-                "images": draw(maybe(images)),
-                "related": draw(maybe(related_items)),
-                "body": draw(st.sampled_from(TEXTS)),
-            }
-        )
-        docs.append(article(**fields))
-    return docs
+DOCUMENT_FIELDS = st.fixed_dictionaries(
+    {
+        "title": st.sampled_from([t for t in TEXTS if t]),
+        "excerpt": maybe(st.sampled_from(TEXTS)),
+        "category": maybe(st.sampled_from(TEXTS)),
+        "type": maybe(st.sampled_from(TEXTS)),
+        "quality": maybe(st.sampled_from(INTS)),
+        "heat": maybe(st.sampled_from(INTS)),
+        "published": maybe(st.booleans()),
+        "publishedDateTime": maybe(st.sampled_from(DATES)),
+        "originalUrl": maybe(st.sampled_from(URLS)),
+        "webUrl": maybe(st.sampled_from(URLS)),
+        "topics": maybe(st.lists(st.sampled_from(TOPICS), max_size=3)),
+        "provider": maybe(providers),
+        "images": maybe(images),
+        "related": maybe(related_items),
+        "body": st.sampled_from(TEXTS),
+    }
+)
+
+
+def documents() -> st.SearchStrategy[list[dict[str, Any]]]:
+    """0-7 stored documents d0, d1, ... built by the real normalizer."""
+    return st.lists(DOCUMENT_FIELDS, max_size=7).map(
+        lambda drawn: [article(id=f"d{n}", **present(fields)) for n, fields in enumerate(drawn)]
+    )
 
 
 # ---- filters as GraphQL input values ---------------------------------------------------------

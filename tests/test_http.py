@@ -83,7 +83,7 @@ REQUEST_ERRORS = [
         "BAD_USER_INPUT",
         "Variable '$id' has invalid value: Expected value of non-null type 'ID!' not to be None.",
     ),
-    ("{ articles(first: 101) { totalCount } }", {}, "QUERY_TOO_COMPLEX", "articles: first is 101; the page size limit is 100"),
+    ("{ articles(first: 101) { totalCount } }", {}, "BAD_USER_INPUT", "articles: first is 101; the page size limit is 100"),
 ]
 
 

@@ -46,13 +46,18 @@ def price(query: str, variables: dict | None = None, limits: Limits | None = Non
     return query_limits.check(schema._schema, parse(query), None, variables, limits or Limits(), **kwargs).cost
 
 
-def refusal(api, query: str, variables: dict | None = None) -> str:
-    """The message of a request refused with QUERY_TOO_COMPLEX (and nothing else)."""
+def refusal(api, query: str, variables: dict | None = None, code: str = "QUERY_TOO_COMPLEX") -> str:
+    """The message of a request refused before execution with one error of this code."""
     payload = api.execute(query, variables)
     assert "data" not in payload, payload
     [error] = payload["errors"]
-    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX", error
+    assert error["extensions"]["code"] == code, error
     return error["message"]
+
+
+def bad_bound(api, query: str, variables: dict | None = None) -> str:
+    """Page and list bounds are bad paging arguments: BAD_USER_INPUT, still refused before execution."""
+    return refusal(api, query, variables, code="BAD_USER_INPUT")
 
 
 def rich_article(n: int) -> dict:
@@ -184,13 +189,13 @@ def test_directive_limit(api_for):
 def test_page_size_limit_applies_to_literals_variables_and_defaults(api_for):
     api = api_for([rich_article(0)])
     assert api.error_codes("{ articles(first: 100) { totalCount } }") == []
-    assert refusal(api, "{ articles(first: 101) { totalCount } }") == (
+    assert bad_bound(api, "{ articles(first: 101) { totalCount } }") == (
         "articles: first is 101; the page size limit is 100"
     )
-    assert refusal(api, "query($n: Int) { providers(last: $n) { totalCount } }", {"n": 1000}) == (
+    assert bad_bound(api, "query($n: Int) { providers(last: $n) { totalCount } }", {"n": 1000}) == (
         "providers: last is 1000; the page size limit is 100"
     )
-    assert refusal(api, "query($n: Int = 500) { articles(first: $n) { totalCount } }") == (
+    assert bad_bound(api, "query($n: Int = 500) { articles(first: $n) { totalCount } }") == (
         "articles: first is 500; the page size limit is 100"
     )
     # A negative size is a bad argument, not a limit.
@@ -200,10 +205,10 @@ def test_page_size_limit_applies_to_literals_variables_and_defaults(api_for):
 def test_nested_list_size_limit(api_for):
     api = api_for([rich_article(0)])
     assert api.error_codes('{ article(id: "a000") { images(first: 100) { url } } }') == []
-    assert refusal(api, '{ article(id: "a000") { related(first: 101) { title } } }') == (
+    assert bad_bound(api, '{ article(id: "a000") { related(first: 101) { title } } }') == (
         "related: first is 101; the nested list size limit is 100"
     )
-    assert refusal(api, "{ articles(first: 1) { facets { topics(first: 101) { value } } } }") == (
+    assert bad_bound(api, "{ articles(first: 1) { facets { topics(first: 101) { value } } } }") == (
         "topics: first is 101; the nested list size limit is 100"
     )
 

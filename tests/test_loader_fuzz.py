@@ -1,9 +1,9 @@
 """Fuzzing the seed-file loader: whatever the bytes, parse_file returns a storable
 document or raises DocumentError reading ``path:line: reason`` on one line.
 
-Four properties, 300 examples each: random bytes, random YAML structures,
+Five properties, 300 examples each: random bytes, random YAML structures,
 wrong types in every field of a valid document, and a valid file with bytes
-mutated.
+mutated; and the fast YAML construction against the full one.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from conftest import SEEDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graph.documents import DocumentError, parse_file
+from graph.documents import DocumentError, load_yaml, parse_file
 
 PATH = "seeds/sub dir/000_fuzz.md"
 ERROR = re.compile(rf"^{re.escape(PATH)}:(\d+): (.+)$")
@@ -131,3 +131,51 @@ def test_mutated_shipped_seed(edits):
     for at, insert, delete in edits:
         data[at : at + delete] = insert
     check(bytes(data))
+
+
+def full_constructor(text: str) -> tuple[str, Any]:
+    from graph.documents import _Loader
+
+    try:
+        return "value", yaml.load(text, Loader=_Loader)
+    except Exception as exc:  # the outcome to compare: which error, with what text
+        return type(exc).__name__, str(exc)
+
+
+def fast_constructor(text: str) -> tuple[str, Any]:
+    try:
+        return "value", load_yaml(text)
+    except Exception as exc:
+        return type(exc).__name__, str(exc)
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal values of equal types (so 1 == True or 1 == 1.0 do not pass), NaN equal to NaN."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and a != a:
+        return b != b
+    return a == b
+
+
+YAML_SNIPPETS = ["a: 1", "b: [1, 2.5, x]", "c: {d: null, e: true}", "? [k]\n: v", "= : 3", "x: =", "<<: {m: 1}",
+                 "t: 2020-01-02", "t: 2020-13-45", "y: &a [1]", "z: *a", "s: !!str 5", "n: ~", "f: .inf", "o: 0o17",
+                 "- item", "'q': \"w\"", "k: |\n  block\n", "u: 1_000", "h: 0x1F", "bad: [", "d: a: b", "dup: 1\ndup: 2"]
+
+
+@FUZZ
+@given(
+    st.one_of(
+        st.lists(st.sampled_from(YAML_SNIPPETS), max_size=6).map("\n".join),
+        values.map(lambda v: yaml.safe_dump(v, allow_unicode=True)),
+        st.text(alphabet=st.sampled_from(list("ab:-[]{},&*!<=?'\"\n 0123.~")), max_size=40),
+    )
+)
+def test_the_fast_yaml_path_builds_what_the_full_constructor_builds(text):
+    fast, full = fast_constructor(text), full_constructor(text)
+    assert fast[0] == full[0], (text, fast, full)
+    assert same(fast[1], full[1]), (text, fast, full)

@@ -6,8 +6,6 @@ Unknown keys give null, never an error.
 
 from __future__ import annotations
 
-import pytest
-
 ARTICLE_FIELDS = """
   id title excerpt body category type quality heat published publishedDateTime
   originalUrl webUrl ampWebUrl cdnAmpWebUrl topics
@@ -69,30 +67,30 @@ def test_article_by_id_serves_every_field(corpus):
     }
 
 
-@pytest.mark.parametrize("article_id", ["minimal", "nulls"])
-def test_missing_and_null_fields_are_served_as_null_or_empty(corpus, article_id):
-    data = corpus.data('query ($id: ID!) { article(id: $id) { %s } }' % ARTICLE_FIELDS, {"id": article_id})
-    title = {"minimal": "Minimal", "nulls": "All nulls"}[article_id]
-    assert data["article"] == {
-        "id": article_id,
-        "title": title,
-        "excerpt": None,
-        "body": "",
-        "category": None,
-        "type": None,
-        "quality": None,
-        "heat": None,
-        "published": False,
-        "publishedDateTime": None,
-        "originalUrl": None,
-        "webUrl": None,
-        "ampWebUrl": None,
-        "cdnAmpWebUrl": None,
-        "topics": [],
-        "provider": None,
-        "images": [],
-        "related": [],
-    }
+def test_missing_and_null_fields_are_served_as_null_or_empty(corpus):
+    # "minimal" has only a title; "nulls" sets every other key to null explicitly.
+    for article_id, title in (("minimal", "Minimal"), ("nulls", "All nulls")):
+        data = corpus.data("query ($id: ID!) { article(id: $id) { %s } }" % ARTICLE_FIELDS, {"id": article_id})
+        assert data["article"] == {
+            "id": article_id,
+            "title": title,
+            "excerpt": None,
+            "body": "",
+            "category": None,
+            "type": None,
+            "quality": None,
+            "heat": None,
+            "published": False,
+            "publishedDateTime": None,
+            "originalUrl": None,
+            "webUrl": None,
+            "ampWebUrl": None,
+            "cdnAmpWebUrl": None,
+            "topics": [],
+            "provider": None,
+            "images": [],
+            "related": [],
+        }
 
 
 def test_an_image_without_size_or_cache_flag(corpus):
@@ -115,87 +113,81 @@ def test_offset_and_plain_date_inputs_are_served_in_utc(corpus):
     }
 
 
-@pytest.mark.parametrize("article_id", ["nope", "", "ZURICH-TRAM", " zurich-tram"])
-def test_unknown_article_id_is_null_without_errors(corpus, article_id):
-    payload = corpus.execute("query ($id: ID!) { article(id: $id) { id } }", {"id": article_id})
-    assert payload == {"data": {"article": None}}
+def test_unknown_article_id_is_null_without_errors(corpus):
+    for article_id in ("nope", "", "ZURICH-TRAM", " zurich-tram"):
+        payload = corpus.execute("query ($id: ID!) { article(id: $id) { id } }", {"id": article_id})
+        assert payload == {"data": {"article": None}}, article_id
 
 
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
+def test_article_by_url_matches_each_url_field(corpus):
+    cases = [
         ("https://alpha.example/2021/03/zurich-tram", "zurich-tram"),  # originalUrl
         ("https://delta.example/storm-damage", "lighthouse-body"),  # webUrl
         ("https://beta.example/amp/fireworks", "offset-newyear"),  # ampWebUrl
         ("https://alpha-example.cdn.example/c/lighthouse", "lighthouse-title"),  # cdnAmpWebUrl
-        ("https://alpha.example/amp/lighthouse", "lighthouse-title"),  # ampWebUrl of an article with all four
+        ("https://alpha.example/amp/lighthouse", "lighthouse-title"),  # ampWebUrl of an article with three
         # Two articles share this webUrl: the lowest id wins, every time.
         ("https://delta.example/quokka", "twin-a"),
-    ],
-)
-def test_article_by_url_matches_each_url_field(corpus, url, expected):
-    assert corpus.data("query ($u: String!) { articleByUrl(url: $u) { id } }", {"u": url}) == {
-        "articleByUrl": {"id": expected}
-    }
+    ]
+    for url, expected in cases:
+        assert corpus.data("query ($u: String!) { articleByUrl(url: $u) { id } }", {"u": url}) == {
+            "articleByUrl": {"id": expected}
+        }, url
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
+def test_unknown_url_is_null_without_errors(corpus):
+    for url in (
         "https://nowhere.example/x",  # only a related item's URL
         "https://ALPHA.example/2021/03/zurich-tram",  # URLs are compared exactly
         "https://alpha.example/2021/03/zurich-tram/",
         "",
-    ],
-)
-def test_unknown_url_is_null_without_errors(corpus, url):
-    assert corpus.execute("query ($u: String!) { articleByUrl(url: $u) { id } }", {"u": url}) == {
-        "data": {"articleByUrl": None}
-    }
+    ):
+        assert corpus.execute("query ($u: String!) { articleByUrl(url: $u) { id } }", {"u": url}) == {
+            "data": {"articleByUrl": None}
+        }, url
 
 
-@pytest.mark.parametrize(
-    ("domain", "expected"),
-    [
-        ("alpha.example", {"name": "Alpha News", "domain": "alpha.example", "articleCount": 15}),
-        # Named "Beta Times" by two articles and "The Beta" by one article and two related items.
-        ("beta.example", {"name": "The Beta", "domain": "beta.example", "articleCount": 3}),
-        # "gamma Daily" and "Gamma Wire" once each: the tie goes to the alphabetically first,
-        # compared casefolded like every text key ("gamma daily" < "gamma wire").
-        ("gamma.example", {"name": "gamma Daily", "domain": "gamma.example", "articleCount": 2}),
-        ("delta.example", {"name": "Delta Review", "domain": "delta.example", "articleCount": 3}),
-        ("zeit.example", {"name": "Zürcher Zeitung", "domain": "zeit.example", "articleCount": 2}),
-        # Never named anywhere: the domain stands in for the name.
-        ("noname.example", {"name": "noname.example", "domain": "noname.example", "articleCount": 1}),
-        # Known only from related items: it has a name but no articles.
-        ("onlyrelated.example", {"name": "Harbour Herald", "domain": "onlyrelated.example", "articleCount": 0}),
-    ],
-)
-def test_provider_by_domain(corpus, domain, expected):
-    data = corpus.data("query ($d: String!) { provider(domain: $d) { name domain articleCount } }", {"d": domain})
-    assert data == {"provider": expected}
+PROVIDERS = {
+    "alpha.example": {"name": "Alpha News", "domain": "alpha.example", "articleCount": 15},
+    # Named "Beta Times" by two articles and "The Beta" by one article and two related items.
+    "beta.example": {"name": "The Beta", "domain": "beta.example", "articleCount": 3},
+    # "gamma Daily" and "Gamma Wire" once each: the tie goes to the alphabetically first,
+    # compared casefolded like every text key ("gamma daily" < "gamma wire").
+    "gamma.example": {"name": "gamma Daily", "domain": "gamma.example", "articleCount": 2},
+    "delta.example": {"name": "Delta Review", "domain": "delta.example", "articleCount": 3},
+    "zeit.example": {"name": "Zürcher Zeitung", "domain": "zeit.example", "articleCount": 2},
+    # Never named anywhere: the domain stands in for the name.
+    "noname.example": {"name": "noname.example", "domain": "noname.example", "articleCount": 1},
+    # Known only from related items: it has a name but no articles.
+    "onlyrelated.example": {"name": "Harbour Herald", "domain": "onlyrelated.example", "articleCount": 0},
+}
 
 
-@pytest.mark.parametrize("domain", ["nowhere.example", "ALPHA.EXAMPLE", "", "harbour.example"])
-def test_unknown_provider_is_null_without_errors(corpus, domain):
-    assert corpus.execute("query ($d: String!) { provider(domain: $d) { name } }", {"d": domain}) == {
-        "data": {"provider": None}
-    }
+def test_provider_by_domain(corpus):
+    for domain, expected in PROVIDERS.items():
+        data = corpus.data("query ($d: String!) { provider(domain: $d) { name domain articleCount } }", {"d": domain})
+        assert data == {"provider": expected}, domain
 
 
-@pytest.mark.parametrize(
-    ("name", "count"),
-    [("AI", 2), ("ai", 1), ("Zürich", 2), ("zürich", 1), ("Baking", 4), ("Computer Vision", 2)],
-)
-def test_topic_by_exact_name(corpus, name, count):
-    assert corpus.data("query ($n: String!) { topic(name: $n) { name articleCount } }", {"n": name}) == {
-        "topic": {"name": name, "articleCount": count}
-    }
+def test_unknown_provider_is_null_without_errors(corpus):
+    for domain in ("nowhere.example", "ALPHA.EXAMPLE", "", "harbour.example"):
+        assert corpus.execute("query ($d: String!) { provider(domain: $d) { name } }", {"d": domain}) == {
+            "data": {"provider": None}
+        }, domain
 
 
-@pytest.mark.parametrize("name", ["Zurich", "ZÜRICH", "computer vision", "Nope", ""])
-def test_unknown_topic_is_null_without_errors(corpus, name):
-    assert corpus.execute("query ($n: String!) { topic(name: $n) { name } }", {"n": name}) == {"data": {"topic": None}}
+def test_topic_by_exact_name(corpus):
+    for name, count in (("AI", 2), ("ai", 1), ("Zürich", 2), ("zürich", 1), ("Baking", 4), ("Computer Vision", 2)):
+        assert corpus.data("query ($n: String!) { topic(name: $n) { name articleCount } }", {"n": name}) == {
+            "topic": {"name": name, "articleCount": count}
+        }, name
+
+
+def test_unknown_topic_is_null_without_errors(corpus):
+    for name in ("Zurich", "ZÜRICH", "computer vision", "Nope", ""):
+        assert corpus.execute("query ($n: String!) { topic(name: $n) { name } }", {"n": name}) == {
+            "data": {"topic": None}
+        }, name
 
 
 ALL_TOPICS = [

@@ -118,14 +118,14 @@ def _articles(data: dict[str, Any] | None, path: Path) -> dict[str, Document]:
     """The articles table of a raw TinyDB file, checked for a format this code reads."""
     if not data:
         return {}
-    meta = data.get(META) or {}
+    meta = data.get(META, {})
     if not isinstance(meta, dict):
         raise StoreError(f"{path}: not a newsgraph database (the meta table is not an object)")
     for record in meta.values():
         version = record.get("format") if isinstance(record, dict) else None
         if version is not None and version != FORMAT:
             raise StoreError(f"{path}: database format {version!r} is not one this newsgraph reads ({FORMAT})")
-    table = data.get(ARTICLES) or {}
+    table = data.get(ARTICLES, {})
     if not isinstance(table, dict):
         raise StoreError(f"{path}: not a newsgraph database (the articles table is not an object)")
     for key, doc in table.items():
@@ -227,6 +227,7 @@ class TinyDBStore:
         return SnapshotReader(self._snapshot)
 
     async def seed_marks(self) -> dict[str, SeedMark]:
+        await asyncio.to_thread(self._remove_leftovers_if_idle)
         marks = await asyncio.to_thread(self._cached_marks)
         if marks is not None:
             return marks
@@ -298,6 +299,22 @@ class TinyDBStore:
         saved = {"format": MARKS_FORMAT, "database": list(signature or ()), "version": version, "marks": marks}
         with contextlib.suppress(StoreError):  # only a cache: without it a seed reads the database
             atomic_write(self._marks_path, orjson.dumps(saved), durable=False)
+
+    def _remove_leftovers_if_idle(self) -> None:
+        """_remove_leftovers when no writer holds the lock (a seed that writes nothing still tidies up)."""
+        try:
+            handle = open(self.path.parent / f".{self.path.name}.lock", "a")
+        except OSError:
+            return
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return  # a writer is at work: its temporary file is not a leftover
+            try:
+                self._remove_leftovers()
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _remove_leftovers(self) -> None:
         """Temporary files of writers that were killed (no live writer has one: we hold the lock)."""
