@@ -9,13 +9,17 @@ sees a consistent view even while a newer one is swapped in.
 from __future__ import annotations
 
 import bisect
+import sys
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from functools import cmp_to_key
 from typing import Any
 
+import numpy as np
+
 from graph import filters
+from graph.documents import format_datetime
 from graph.filters import And, Compare, Filter, ProviderIs
 from graph.search import SearchIndex
 from graph.store.base import (
@@ -33,7 +37,11 @@ from graph.store.base import (
 URL_FIELDS = ("originalUrl", "webUrl", "ampWebUrl", "cdnAmpWebUrl")
 # Fields with an exact-value index: filter field -> how a document's indexed values are found.
 INDEXED = ("id", "category", "type", "published", "topics", "provider")
+# Per-document value lists (see Snapshot).
+COLUMNS = ("publishedDateTime", "quality", "heat", "title", "category", "type", "published", "provider", "topics")
+RANGE_OPS = frozenset({"eq", "gt", "gte", "lt", "lte"})
 MATCH_CACHE_SIZE = 64
+FACET_CACHE_SIZE = 256
 
 
 def _sortable(field: str, value: Any) -> Any:
@@ -99,18 +107,206 @@ def window_slice(
     )
 
 
+class _LRU(OrderedDict[Any, Any]):
+    """A small bounded cache of derived results (a Snapshot never changes, so they never go stale)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def lookup(self, key: Any) -> Any:
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
+
+    def keep(self, key: Any, value: Any) -> Any:
+        self[key] = value
+        if len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+def _week_start(day: str) -> str:
+    return bucket_start(date.fromisoformat(day), "WEEK").isoformat()
+
+
+# Never served, so never held in memory (the file keeps them).
+UNSERVED = ("secured", "_seed")
+
+
+class Compactor:
+    """Shrinks documents in memory without changing what they say.
+
+    Repeated values become one shared object: a provider mapping seen in many
+    articles and related items, and the same URL in several URL fields; short
+    categorical strings are interned. Unserved keys are dropped.
+    """
+
+    def __init__(self) -> None:
+        self.providers: dict[tuple[Any, Any], dict[str, Any]] = {}
+
+    def provider(self, provider: dict[str, Any]) -> dict[str, Any]:
+        if len(provider) != 2 or "domain" not in provider or "name" not in provider:
+            return provider
+        key = (provider["name"], provider["domain"])
+        shared = self.providers.get(key)
+        if shared is None:
+            shared = self.providers[key] = {"name": _intern(key[0]), "domain": _intern(key[1])}
+        return shared
+
+    def urls(self, item: dict[str, Any], fields: Sequence[str]) -> None:
+        seen: dict[str, str] = {}
+        for field in fields:
+            value = item.get(field)
+            if isinstance(value, str):
+                item[field] = seen.setdefault(value, value)
+
+    def document(self, doc: Document) -> Document:
+        # A copy: the caller's mapping (e.g. the store's raw data, written back by a seed) keeps every key.
+        doc = {key: value for key, value in doc.items() if key not in UNSERVED}
+        for key in ("category", "type"):
+            if isinstance(doc.get(key), str):
+                doc[key] = _intern(doc[key])
+        if isinstance(doc.get("topics"), list):
+            doc["topics"] = [_intern(t) if isinstance(t, str) else t for t in doc["topics"]]
+        if isinstance(doc.get("provider"), dict):
+            doc["provider"] = self.provider(doc["provider"])
+        self.urls(doc, URL_FIELDS)
+        for item in doc.get("related") or ():
+            if isinstance(item, dict):
+                if isinstance(item.get("provider"), dict):
+                    item["provider"] = self.provider(item["provider"])
+                if isinstance(item.get("type"), str):
+                    item["type"] = _intern(item["type"])
+                self.urls(item, ("webUrl", "ampWebUrl", "cdnAmpWebUrl"))
+        return doc
+
+
+def _intern(value: Any) -> Any:
+    return sys.intern(value) if isinstance(value, str) else value
+
+
+def _encode(values: Iterable[Any]) -> tuple[Any, list[Any]]:
+    """Values as integer codes (0 stands for None) and the value of each code."""
+    codes: dict[Any, int] = {None: 0}
+    encoded = [codes.setdefault(v, len(codes)) for v in values]
+    return np.array(encoded, dtype=np.int32), list(codes)
+
+
+class FacetTables:
+    """Columns as numpy arrays, so facets over 100k matches are counted in C (np.bincount).
+
+    Single-valued text fields are integer codes; topics are a flat list of
+    (document, topic code) pairs; int fields keep a presence mask so that sums
+    stay exact integers and averages equal ``sum(values) / len(values)``.
+    """
+
+    def __init__(self, columns: dict[str, list[Any]], size: int) -> None:
+        self.size = size
+        self.codes: dict[str, tuple[Any, list[Any]]] = {}
+        for field in ("provider", "category", "type"):
+            self.codes[field] = _encode(columns[field])
+        published = np.array(columns["published"], dtype=np.int32) + 1  # 1 = false, 2 = true
+        self.codes["published"] = (published, [None, "false", "true"])
+        topic_docs: list[int] = []
+        topic_values: list[Any] = []
+        for n, topics in enumerate(columns["topics"]):
+            topic_docs.extend([n] * len(topics))
+            topic_values.extend(topics)
+        self.topic_docs = np.array(topic_docs, dtype=np.int64)
+        self.topic_codes, self.topic_names = _encode(topic_values)
+        self.ints: dict[str, tuple[Any, Any]] = {}
+        for field in ("quality", "heat"):
+            column = columns[field]
+            present = np.array([v is not None for v in column], dtype=bool)
+            values = np.array([0 if v is None else v for v in column], dtype=np.int64)
+            self.ints[field] = (values, present)
+        dates = columns["publishedDateTime"]
+        self.date_values = sorted({d for d in dates if d is not None})
+        rank = {d: i for i, d in enumerate(self.date_values)}
+        self.date_ranks = np.array([-1 if d is None else rank[d] for d in dates], dtype=np.int64)
+        self._dates = dates
+        self._buckets: dict[str, tuple[Any, list[Any]]] = {}
+
+    def counts(self, field: str, selection: Any) -> list[tuple[str, int]]:
+        if field == "topics":
+            mask = np.zeros(self.size, dtype=bool)
+            mask[selection] = True
+            codes, names = self.topic_codes[mask[self.topic_docs]], self.topic_names
+        else:
+            column, names = self.codes[field]
+            codes = column[selection]
+        tally = np.bincount(codes, minlength=len(names))
+        pairs = [(names[code], int(tally[code])) for code in np.flatnonzero(tally) if code != 0]
+        return sorted(pairs, key=lambda vc: (-vc[1], vc[0]))
+
+    def int_stats(self, field: str, selection: Any) -> IntStats:
+        values, present = self.ints[field]
+        chosen = values[selection][present[selection]]
+        if not len(chosen):
+            return IntStats(0, None, None, None)
+        count = int(len(chosen))
+        return IntStats(count, int(chosen.min()), int(chosen.max()), int(chosen.sum()) / count)
+
+    def date_range(self, selection: Any) -> tuple[str | None, str | None]:
+        ranks = self.date_ranks[selection]
+        ranks = ranks[ranks >= 0]
+        if not len(ranks):
+            return None, None
+        return self.date_values[int(ranks.min())], self.date_values[int(ranks.max())]
+
+    def histogram(self, interval: str, selection: Any) -> list[tuple[str, int]]:
+        column, names = self._bucket_codes(interval)
+        tally = np.bincount(column[selection], minlength=len(names))
+        return sorted((names[code], int(tally[code])) for code in np.flatnonzero(tally) if code != 0)
+
+    def _bucket_codes(self, interval: str) -> tuple[Any, list[Any]]:
+        """Each document's calendar bucket (its first day, YYYY-MM-DD) for one interval, as codes."""
+        found = self._buckets.get(interval)
+        if found is None:
+            weeks: dict[str, str] = {}
+
+            def bucket(value: str | None) -> str | None:
+                if value is None:
+                    return None
+                if interval == "DAY":
+                    return value[:10]
+                if interval == "MONTH":
+                    return value[:7] + "-01"
+                if interval == "YEAR":
+                    return value[:4] + "-01-01"
+                day = value[:10]
+                week = weeks.get(day)
+                if week is None:
+                    week = weeks[day] = _week_start(day)
+                return week
+
+            found = self._buckets[interval] = _encode(bucket(v) for v in self._dates)
+        return found
+
+
 class Snapshot:
-    """Articles held in memory, with id, URL, value and search indexes."""
+    """Articles held in memory, with id, URL, value, range and search indexes.
+
+    Besides the documents (numbered 0..n-1 in id order) it keeps columns: one
+    list per filtered, sorted or faceted field, holding each document's value.
+    Sorting and facets then run over C-level ``list.__getitem__`` lookups
+    instead of dict lookups per document, and exact-value and range indexes
+    turn the selective parts of a filter into candidate sets without a scan.
+    """
 
     def __init__(self, docs: Iterable[Document], version: str) -> None:
         self.version = version
-        self.docs: list[Document] = sorted(docs, key=lambda d: d["id"])
+        compactor = Compactor()
+        self.docs: list[Document] = sorted(map(compactor.document, docs), key=lambda d: d["id"])
         self.by_id: dict[str, int] = {doc["id"]: n for n, doc in enumerate(self.docs)}
         self.by_url: dict[str, int] = {}
         self.index: dict[str, dict[Any, list[int]]] = {name: {} for name in INDEXED}
         names: dict[str, Counter[str]] = {}
         article_counts: Counter[str] = Counter()
         topic_counts: Counter[str] = Counter()
+        columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
         for n, doc in enumerate(self.docs):
             for field in URL_FIELDS:
                 url = doc.get(field)
@@ -119,8 +315,10 @@ class Snapshot:
             self.index["id"].setdefault(doc["id"], []).append(n)
             for field in ("category", "type"):
                 self.index[field].setdefault(doc.get(field), []).append(n)
-            self.index["published"].setdefault(doc.get("published") is True, []).append(n)
-            for topic in set(doc.get("topics") or ()):
+            published = doc.get("published") is True
+            self.index["published"].setdefault(published, []).append(n)
+            topics = tuple(dict.fromkeys(doc.get("topics") or ()))
+            for topic in topics:
                 self.index["topics"].setdefault(topic, []).append(n)
                 topic_counts[topic] += 1
             provider = doc.get("provider")
@@ -133,6 +331,11 @@ class Snapshot:
                 related_provider = item.get("provider")
                 if related_provider:
                     names.setdefault(related_provider["domain"], Counter())[related_provider.get("name") or ""] += 1
+            for field in ("publishedDateTime", "quality", "heat", "title", "category", "type"):
+                columns[field].append(doc.get(field))
+            columns["published"].append(published)
+            columns["provider"].append(domain)
+            columns["topics"].append(topics)
         self.providers: dict[str, dict[str, Any]] = {}
         for domain, counter in names.items():
             named = [(count, name) for name, count in counter.items() if name]
@@ -141,9 +344,22 @@ class Snapshot:
             else:
                 best = domain
             self.providers[domain] = {"name": best, "domain": domain, "articleCount": article_counts[domain]}
+        columns["providerName"] = [
+            None if domain is None else self.providers[domain]["name"] for domain in columns["provider"]
+        ]
+        columns["id"] = [doc["id"] for doc in self.docs]
+        self.columns = columns
+        # The range index: publishedDateTime values in order (normalized UTC strings sort as instants).
+        dated = sorted((v, n) for n, v in enumerate(columns["publishedDateTime"]) if v is not None)
+        self.dates = [v for v, _ in dated]
+        self.dated_numbers = [n for _, n in dated]
         self.topic_counts = topic_counts
         self._search: SearchIndex | None = None
-        self._matches: OrderedDict[ArticleQuery, tuple[list[int], dict[int, float] | None]] = OrderedDict()
+        self._sort_keys: dict[str, list[Any]] = {}
+        self.tables = FacetTables(columns, len(self.docs))
+        self._matches = _LRU(MATCH_CACHE_SIZE)
+        self._facets = _LRU(FACET_CACHE_SIZE)
+        self._providers = _LRU(MATCH_CACHE_SIZE)
 
     # ---- lookups ---------------------------------------------------------------
 
@@ -172,74 +388,139 @@ class Snapshot:
 
     def matches(self, query: ArticleQuery) -> tuple[list[int], dict[int, float] | None]:
         """Matching document numbers in query order, and relevance scores when searching."""
-        cached = self._matches.get(query)
+        cached = self._matches.lookup(query)
         if cached is not None:
-            self._matches.move_to_end(query)
             return cached
         scores: dict[int, float] | None = None
-        candidates: Iterable[int]
+        candidates, residual = self._narrow(query.filter)
         if query.search is not None:
             found = self.search_index().search(query.search)
-            scores = found if found is not None else {n: 0.0 for n in range(len(self.docs))}
-            candidates = scores.keys()
-        else:
-            narrowed = self._narrow(query.filter)
-            candidates = range(len(self.docs)) if narrowed is None else narrowed
-        if query.filter != filters.TRUE:
+            scores = found if found is not None else dict.fromkeys(range(len(self.docs)), 0.0)
+            if candidates is None:
+                candidates = sorted(scores)
+            else:
+                candidates = [n for n in candidates if n in scores]
+        elif candidates is None:
+            candidates = list(range(len(self.docs)))
+        if residual != filters.TRUE:
             lookup = self.provider
-            f = query.filter
             docs = self.docs
-            candidates = [n for n in candidates if filters.matches(f, docs[n], "article", lookup)]
-        numbers = sorted(candidates)  # id order: documents are held sorted by id
-        value = self._value_function(scores)
-        numbers = sort_in_order(numbers, query.order, value)
-        result = (numbers, scores)
-        self._matches[query] = result
-        if len(self._matches) > MATCH_CACHE_SIZE:
-            self._matches.popitem(last=False)
-        return result
+            candidates = [n for n in candidates if filters.matches(residual, docs[n], "article", lookup)]
+        numbers = self._sorted(candidates, query.order, scores)
+        return self._matches.keep(query, (numbers, scores))
+
+    def _sort_key(self, field: str) -> list[Any]:
+        """A column whose values sort as the field's order says (text: casefolded, then code point)."""
+        key = self._sort_keys.get(field)
+        if key is None:
+            column = self.columns[field]
+            if field in TEXT_SORT_FIELDS:
+                key = [None if v is None else (v.casefold(), v) for v in column]
+            else:
+                key = column
+            self._sort_keys[field] = key
+        return key
+
+    def _sorted(self, numbers: list[int], order: Sequence[OrderKey], scores: dict[int, float] | None) -> list[int]:
+        """Stable multi-pass sort over columns; ``numbers`` arrive in id order; nulls last both ways."""
+        for key in reversed(order):
+            if key.field == "id" and not key.descending:
+                continue  # numbers are in id order already, and every pass is stable
+            if key.field == "relevance":
+                assert scores is not None
+                get = scores.__getitem__
+                numbers = sorted(numbers, key=get, reverse=key.descending)
+                continue
+            column = self._sort_key(key.field)
+            present = [n for n in numbers if column[n] is not None]
+            if len(present) == len(numbers):
+                numbers = sorted(numbers, key=column.__getitem__, reverse=key.descending)
+            else:
+                missing = [n for n in numbers if column[n] is None]
+                numbers = sorted(present, key=column.__getitem__, reverse=key.descending) + missing
+        return numbers
 
     def _value_function(self, scores: dict[int, float] | None) -> Callable[[int, str], Any]:
-        docs = self.docs
+        columns = self.columns
 
         def value(n: int, field: str) -> Any:
             if field == "relevance":
                 return scores.get(n, 0.0) if scores is not None else None
-            if field == "providerName":
-                return self.provider_name(docs[n])
-            return docs[n].get(field)
+            return columns[field][n]
 
         return value
 
-    def _narrow(self, f: Filter) -> list[int] | None:
-        """Candidates from an exact-value index, or None to scan everything."""
-        parts = f.parts if isinstance(f, And) else (f,)
-        best: list[int] | None = None
-        for part in parts:
-            found = self._indexed(part)
-            if found is not None and (best is None or len(found) < len(best)):
-                best = found
-        return best
+    def _narrow(self, f: Filter) -> tuple[list[int] | None, Filter]:
+        """Candidates from the indexes (None: no index applies) and what is left to check on them.
 
-    def _indexed(self, part: Filter) -> list[int] | None:
-        if isinstance(part, Compare):
-            table = self.index.get(part.field)
-            if table is None:
-                return None
-            if part.op in ("eq", "has"):
-                if part.field == "published":
-                    return table.get(part.value is True, [])
-                return table.get(part.value, [])
-            if part.op == "in" and part.field != "published":
-                out: set[int] = set()
-                for value in part.value:
-                    out.update(table.get(value, ()))
-                return sorted(out)
+        Index lookups here are exact, so the parts they answer leave the filter;
+        only a range bound finer than a second stays in it to be checked.
+        """
+        parts = f.parts if isinstance(f, And) else (f,)
+        found: list[list[int]] = []
+        rest: list[Filter] = []
+        for part in parts:
+            candidates, exact = self._indexed(part)
+            if candidates is None:
+                rest.append(part)
+                continue
+            found.append(candidates)
+            if not exact:
+                rest.append(part)
+        residual = filters.TRUE if not rest else rest[0] if len(rest) == 1 else And(tuple(rest))
+        if not found:
+            return None, residual
+        found.sort(key=len)
+        if len(found) == 1:
+            return found[0], residual
+        chosen = set(found[0])
+        for other in found[1:]:
+            chosen.intersection_update(other)
+        return sorted(chosen), residual
+
+    def _indexed(self, part: Filter) -> tuple[list[int] | None, bool]:
+        """(sorted candidate numbers, whether they are exactly the part's matches) or (None, False)."""
         if isinstance(part, ProviderIs):
             inner = part.filter
             if isinstance(inner, Compare) and inner.field == "domain" and inner.op == "eq":
-                return self.index["provider"].get(inner.value, [])
-        return None
+                return self.index["provider"].get(inner.value, []), True
+            return None, False
+        if not isinstance(part, Compare):
+            return None, False
+        if part.field == "publishedDateTime" and part.op in RANGE_OPS:
+            return self._date_range_candidates(part.op, part.value)
+        table = self.index.get(part.field)
+        if table is None or part.field == "provider":
+            return None, False
+        if part.op in ("eq", "has"):
+            key = part.value is True if part.field == "published" else part.value
+            return table.get(key, []), True
+        if part.op in ("in", "hasSome") and part.field != "published":
+            union: set[int] = set()
+            for value in part.value:
+                union.update(table.get(value, ()))
+            return sorted(union), True
+        if part.op == "hasEvery" and part.value:
+            every = set(table.get(part.value[0], ()))
+            for value in part.value[1:]:
+                every.intersection_update(table.get(value, ()))
+            return sorted(every), True
+        return None, False
+
+    def _date_range_candidates(self, op: str, moment: datetime) -> tuple[list[int], bool]:
+        text = format_datetime(moment)
+        exact = moment.microsecond == 0
+        dates = self.dates
+        if op == "eq":
+            lo, hi = bisect.bisect_left(dates, text), bisect.bisect_right(dates, text)
+        elif op in ("gt", "gte"):
+            # Stored values have whole seconds: a bound inside a second is widened, then checked.
+            lo = bisect.bisect_right(dates, text) if op == "gt" and exact else bisect.bisect_left(dates, text)
+            hi = len(dates)
+        else:
+            lo = 0
+            hi = bisect.bisect_left(dates, text) if op == "lt" and exact else bisect.bisect_right(dates, text)
+        return sorted(self.dated_numbers[lo:hi]), exact
 
     def find(self, query: ArticleQuery, window: Window) -> Page:
         numbers, scores = self.matches(query)
@@ -256,57 +537,45 @@ class Snapshot:
     def count_matches(self, query: ArticleQuery) -> int:
         return len(self.matches(query)[0])
 
+    def _facet(self, query: ArticleQuery, kind: str, argument: Any, compute: Callable[[Any], Any]) -> Any:
+        key = (query, kind, argument)
+        cached = self._facets.lookup(key)
+        if cached is None:
+            cached = self._facets.keep(key, compute(self._selection(query)))
+        return cached
+
+    def _selection(self, query: ArticleQuery) -> Any:
+        """The matches of a query as a numpy index array (shared by all facets of the query)."""
+        key = (query, "selection", None)
+        selection = self._facets.lookup(key)
+        if selection is None:
+            numbers = self.matches(query)[0]
+            selection = self._facets.keep(key, np.fromiter(numbers, dtype=np.int64, count=len(numbers)))
+        return selection
+
     def facet_counts(self, query: ArticleQuery, field: str, first: int | None) -> list[tuple[str, int]]:
-        numbers, _ = self.matches(query)
-        counts: Counter[str] = Counter()
-        docs = self.docs
-        for n in numbers:
-            doc = docs[n]
-            if field == "topics":
-                counts.update(set(doc.get("topics") or ()))
-            elif field == "provider":
-                provider = doc.get("provider")
-                if provider:
-                    counts[provider["domain"]] += 1
-            elif field == "published":
-                counts["true" if doc.get("published") is True else "false"] += 1
-            else:
-                value = doc.get(field)
-                if value is not None:
-                    counts[value] += 1
-        ranked = sorted(counts.items(), key=lambda vc: (-vc[1], vc[0]))
+        ranked = self._facet(query, "counts", field, lambda selection: self.tables.counts(field, selection))
         return ranked if first is None else ranked[:first]
 
     def int_stats(self, query: ArticleQuery, field: str) -> IntStats:
-        numbers, _ = self.matches(query)
-        values = [v for v in (self.docs[n].get(field) for n in numbers) if v is not None]
-        if not values:
-            return IntStats(0, None, None, None)
-        return IntStats(len(values), min(values), max(values), sum(values) / len(values))
+        return self._facet(query, "stats", field, lambda selection: self.tables.int_stats(field, selection))
 
     def date_range(self, query: ArticleQuery) -> tuple[str | None, str | None]:
-        numbers, _ = self.matches(query)
-        values = [v for v in (self.docs[n].get("publishedDateTime") for n in numbers) if v is not None]
-        if not values:
-            return None, None
-        return min(values), max(values)
+        return self._facet(query, "dates", None, self.tables.date_range)
 
     def histogram(self, query: ArticleQuery, interval: str) -> list[tuple[str, int]]:
-        numbers, _ = self.matches(query)
-        counts: Counter[date] = Counter()
-        for n in numbers:
-            value = self.docs[n].get("publishedDateTime")
-            if value is not None:
-                counts[bucket_start(date.fromisoformat(value[:10]), interval)] += 1
-        return [(day.isoformat(), count) for day, count in sorted(counts.items())]
+        return self._facet(query, "histogram", interval, lambda selection: self.tables.histogram(interval, selection))
 
     # ---- providers and topics --------------------------------------------------
 
     def provider_matches(self, query: ProviderQuery) -> list[dict[str, Any]]:
+        cached = self._providers.lookup(query)
+        if cached is not None:
+            return cached
         infos = sorted(self.providers.values(), key=lambda p: p["domain"])
         if query.filter != filters.TRUE:
             infos = [p for p in infos if filters.matches(query.filter, p, "provider", self.provider)]
-        return sort_in_order(infos, query.order, lambda p, field: p[field])
+        return self._providers.keep(query, sort_in_order(infos, query.order, lambda p, field: p[field]))
 
     def find_providers(self, query: ProviderQuery, window: Window) -> Page:
         infos = self.provider_matches(query)
@@ -324,13 +593,12 @@ class Snapshot:
         return [{"name": name, "articleCount": count} for name, count in ranked]
 
     def stats(self) -> dict[str, Any]:
-        dates = [d["publishedDateTime"] for d in self.docs if d.get("publishedDateTime")]
         return {
             "articles": len(self.docs),
             "providers": len(self.providers),
             "topics": len(self.topic_counts),
-            "oldest": min(dates) if dates else None,
-            "newest": max(dates) if dates else None,
+            "oldest": self.dates[0] if self.dates else None,
+            "newest": self.dates[-1] if self.dates else None,
         }
 
 
