@@ -4,9 +4,11 @@ Words are runs of Unicode letters and digits, compared after accent and case
 folding (``Zürich`` = ``zurich``). Every query term must equal a word of the
 article's searchable text; a term ending in ``*`` matches as a prefix.
 
-The in-memory index is a plain inverted index (word -> {doc: weighted tf}).
-Matching is set intersection and prefix expansion is a bisect over the sorted
-vocabulary, so no search library is needed for it; the PostgreSQL store keeps
+The in-memory index is an inverted index (word -> documents and weighted term
+frequencies, as numpy arrays). Matching is a sorted-array intersection and
+prefix expansion a bisect over the sorted vocabulary, so no search library is
+needed for it (one with its own tokenizer would disagree with the exact-word
+semantics above); the PostgreSQL store keeps
 the same folded words in an indexed array column so both stores agree on
 membership exactly.
 """
@@ -18,8 +20,11 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 WORD = re.compile(r"[^\W_]+")
 TERM = re.compile(r"[^\W_]+\*?")
@@ -35,12 +40,23 @@ class Term:
     prefix: bool
 
 
+class _WithoutMarks(dict[int, "int | None"]):
+    """A str.translate table that drops combining marks, filled as characters are met."""
+
+    def __missing__(self, codepoint: int) -> int | None:
+        value = None if unicodedata.combining(chr(codepoint)) else codepoint
+        self[codepoint] = value
+        return value
+
+
+_WITHOUT_MARKS = _WithoutMarks()
+
+
 def fold(text: str) -> str:
     """Case- and accent-folded text: NFKD, combining marks dropped, casefolded."""
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = unicodedata.normalize("NFKD", text).translate(_WITHOUT_MARKS)
     return unicodedata.normalize("NFKC", stripped.casefold())
 
 
@@ -80,63 +96,92 @@ def document_words(doc: Mapping[str, Any]) -> set[str]:
 
 
 class SearchIndex:
-    """An inverted index over documents numbered 0..n-1."""
+    """An inverted index over documents numbered 0..n-1.
+
+    Postings are numpy arrays (document numbers ascending, weighted term
+    frequencies), built from per-field word counts: compact (8 bytes a posting)
+    and quick to build, and scoring runs vectorized. The arithmetic is exactly
+    BM25F as written in ``_score`` (term order by ascending document frequency,
+    the same float64 operations), which the PostgreSQL store mirrors in SQL.
+    """
 
     def __init__(self, docs: Sequence[Mapping[str, Any]]) -> None:
-        postings: dict[str, dict[int, float]] = {}
+        numbers: dict[str, list[int]] = {}
+        frequencies: dict[str, list[float]] = {}
         lengths: list[float] = []
         for number, doc in enumerate(docs):
             length = 0.0
+            weighted: dict[str, float] = {}
             for field, field_words in searchable_fields(doc).items():
                 weight = WEIGHTS[field]
                 length += weight * len(field_words)
-                for word in field_words:
-                    entry = postings.get(word)
-                    if entry is None:
-                        postings[word] = {number: weight}
-                    else:
-                        entry[number] = entry.get(number, 0.0) + weight
+                for word, count in Counter(field_words).items():
+                    weighted[word] = weighted.get(word, 0.0) + weight * count
+            for word, tf in weighted.items():
+                found = numbers.get(word)
+                if found is None:
+                    numbers[word] = [number]
+                    frequencies[word] = [tf]
+                else:
+                    found.append(number)
+                    frequencies[word].append(tf)
             lengths.append(length)
-        self.postings = postings
-        self.lengths = lengths
+        self.postings: dict[str, tuple[Any, Any]] = {
+            word: (np.array(found, dtype=np.int32), np.array(frequencies[word], dtype=np.float64))
+            for word, found in numbers.items()
+        }
+        self.lengths = np.array(lengths, dtype=np.float64)
         self.count = len(lengths)
         self.average_length = (sum(lengths) / len(lengths)) if lengths else 1.0
-        self._vocabulary: list[str] | None = None
+        self.vocabulary = sorted(self.postings)
 
-    def _term_postings(self, term: Term) -> dict[int, float]:
+    def _term_postings(self, term: Term) -> tuple[Any, Any]:
         if not term.prefix:
-            return self.postings.get(term.text, {})
-        if self._vocabulary is None:
-            self._vocabulary = sorted(self.postings)
-        vocabulary = self._vocabulary
-        start = bisect.bisect_left(vocabulary, term.text)
-        merged: dict[int, float] = {}
-        for word in vocabulary[start:]:
+            return self.postings.get(term.text, _EMPTY)
+        start = bisect.bisect_left(self.vocabulary, term.text)
+        parts = []
+        for word in self.vocabulary[start:]:
             if not word.startswith(term.text):
                 break
-            for number, tf in self.postings[word].items():
-                merged[number] = merged.get(number, 0.0) + tf
-        return merged
+            parts.append(self.postings[word])
+        if not parts:
+            return _EMPTY
+        if len(parts) == 1:
+            return parts[0]
+        docs = np.concatenate([p[0] for p in parts])
+        tfs = np.concatenate([p[1] for p in parts])
+        order = np.argsort(docs, kind="stable")
+        docs, tfs = docs[order], tfs[order]
+        unique, starts = np.unique(docs, return_index=True)
+        return unique, np.add.reduceat(tfs, starts)
 
     def search(self, terms: Iterable[Term]) -> dict[int, float] | None:
         """{doc number: score} for documents matching every term; None when there are no terms."""
         term_postings = [self._term_postings(term) for term in terms]
         if not term_postings:
             return None
-        term_postings.sort(key=len)
-        candidates = set(term_postings[0])
-        for entry in term_postings[1:]:
-            if not candidates:
+        term_postings.sort(key=lambda posting: len(posting[0]))
+        candidates = term_postings[0][0]
+        for docs, _ in term_postings[1:]:
+            if not len(candidates):
                 break
-            candidates.intersection_update(entry.keys())
-        scores: dict[int, float] = {}
+            candidates = np.intersect1d(candidates, docs, assume_unique=True)
+        if not len(candidates):
+            return {}
+        scores = self._score(term_postings, candidates)
+        return {int(number): round(float(score), 6) for number, score in zip(candidates, scores)}
+
+    def _score(self, term_postings: list[tuple[Any, Any]], candidates: Any) -> Any:
         n = self.count
         avg = self.average_length
-        for entry in term_postings:
-            df = len(entry)
+        norm = K1 * (1.0 - B + B * self.lengths[candidates] / avg)
+        scores = np.zeros(len(candidates), dtype=np.float64)
+        for docs, tfs in term_postings:
+            df = len(docs)
             idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-            for number in candidates:
-                tf = entry[number]
-                norm = K1 * (1.0 - B + B * self.lengths[number] / avg)
-                scores[number] = scores.get(number, 0.0) + idf * tf * (K1 + 1.0) / (tf + norm)
-        return {number: round(score, 6) for number, score in scores.items()}
+            tf = tfs[np.searchsorted(docs, candidates)]
+            scores = scores + idf * tf * (K1 + 1.0) / (tf + norm)
+        return scores
+
+
+_EMPTY: tuple[Any, Any] = (np.array([], dtype=np.int32), np.array([], dtype=np.float64))

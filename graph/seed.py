@@ -177,7 +177,11 @@ def _noop() -> None:
 
 
 def _start_workers(count: int) -> Executor:
-    """Worker processes, started now: forking before this process has other threads is safe."""
+    """Worker processes, forked now, before this run starts threads of its own (store reads).
+
+    fork is the cheapest start (no re-import); the threads a caller may already
+    have (asyncio's default executor, idle) hold no locks a child could inherit.
+    """
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     pool = ProcessPoolExecutor(count, mp_context=context)

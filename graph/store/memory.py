@@ -8,7 +8,10 @@ sees a consistent view even while a newer one is swapped in.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
+import gc
+import threading
 import sys
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -355,6 +358,7 @@ class Snapshot:
         self.dated_numbers = [n for _, n in dated]
         self.topic_counts = topic_counts
         self._search: SearchIndex | None = None
+        self._search_lock = threading.Lock()
         self._sort_keys: dict[str, list[Any]] = {}
         self.tables = FacetTables(columns, len(self.docs))
         self._matches = _LRU(MATCH_CACHE_SIZE)
@@ -382,9 +386,17 @@ class Snapshot:
     # ---- article queries -------------------------------------------------------
 
     def search_index(self) -> SearchIndex:
+        """The search index, built once (the TinyDB store starts building it in a thread at load)."""
         if self._search is None:
-            self._search = SearchIndex(self.docs)
+            with self._search_lock:
+                if self._search is None:
+                    self._search = SearchIndex(self.docs)
+                    gc.freeze()  # long-lived postings: keep the cyclic GC off them
         return self._search
+
+    @property
+    def search_ready(self) -> bool:
+        return self._search is not None
 
     def matches(self, query: ArticleQuery) -> tuple[list[int], dict[int, float] | None]:
         """Matching document numbers in query order, and relevance scores when searching."""
@@ -618,22 +630,33 @@ class SnapshotReader:
     async def get_articles_by_url(self, urls: Sequence[str]) -> list[Document | None]:
         return [self.snapshot.get_by_url(u) for u in urls]
 
+    async def _searchable(self, query: ArticleQuery) -> None:
+        """A search waits for the index in a thread, never blocking the event loop while it is built."""
+        if query.search is not None and not self.snapshot.search_ready:
+            await asyncio.to_thread(self.snapshot.search_index)
+
     async def find_articles(self, query: ArticleQuery, window: Window) -> Page:
+        await self._searchable(query)
         return self.snapshot.find(query, window)
 
     async def count_articles(self, query: ArticleQuery) -> int:
+        await self._searchable(query)
         return self.snapshot.count_matches(query)
 
     async def facet_counts(self, query: ArticleQuery, field: str, first: int | None) -> list[tuple[str, int]]:
+        await self._searchable(query)
         return self.snapshot.facet_counts(query, field, first)
 
     async def int_stats(self, query: ArticleQuery, field: str) -> IntStats:
+        await self._searchable(query)
         return self.snapshot.int_stats(query, field)
 
     async def date_range(self, query: ArticleQuery) -> tuple[str | None, str | None]:
+        await self._searchable(query)
         return self.snapshot.date_range(query)
 
     async def histogram(self, query: ArticleQuery, interval: str) -> list[tuple[str, int]]:
+        await self._searchable(query)
         return self.snapshot.histogram(query, interval)
 
     async def get_providers(self, domains: Sequence[str]) -> list[dict[str, Any] | None]:

@@ -26,6 +26,7 @@ import gc
 import fcntl
 import os
 import re
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -44,6 +45,8 @@ META = "meta"
 # How long a request waits for a changed file to be loaded before it is served
 # from the previous snapshot (the new one still arrives, for later requests).
 RELOAD_WAIT_SECONDS = 2.0
+# Small stores build their search index on the first search; larger ones at load, in a thread.
+SEARCH_PREBUILD_MIN = 1000
 # The first bytes of a database this module wrote (orjson, meta table first).
 _HEADER = re.compile(rb'\{"meta":\{"1":\{"format":(\d+),"version":"([0-9a-f]{32})"\}\}')
 MARKS_FORMAT = 1
@@ -227,7 +230,11 @@ class TinyDBStore:
 
     def _install(self, data: dict[str, Any], signature: Signature | None) -> None:
         docs = [doc for doc in _articles(data, self.path).values() if "id" in doc]
-        self._snapshot, self._signature = Snapshot(docs, _version(data)), signature
+        snapshot = Snapshot(docs, _version(data))
+        self._snapshot, self._signature = snapshot, signature
+        if self.preload and len(docs) >= SEARCH_PREBUILD_MIN:
+            # Build the search index now, beside the server, so the first search does not wait for it.
+            threading.Thread(target=snapshot.search_index, name="newsgraph-search-index", daemon=True).start()
 
     async def reader(self) -> SnapshotReader:
         if self._snapshot is None:
