@@ -16,6 +16,7 @@ store recomputes every row from the stored documents (graph.store.pg_schema).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -172,8 +173,9 @@ def search_terms(doc: Document) -> tuple[list[str], list[float], float]:
     for field, field_words in searchable_fields(doc).items():
         weight = WEIGHTS[field]
         length += weight * len(field_words)
-        for word in field_words:
-            frequencies[word] = frequencies.get(word, 0.0) + weight
+        # weight * count equals adding weight count times: weights and sums are multiples of 0.5, exact in a float.
+        for word, count in Counter(field_words).items():
+            frequencies[word] = frequencies.get(word, 0.0) + weight * count
     words = sorted(frequencies)
     return words, [frequencies[w] for w in words], length
 

@@ -104,6 +104,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             word text COLLATE "C" PRIMARY KEY,
             df integer NOT NULL
         );
+        -- lz4 compresses the large values ~3x faster than the default pglz (bulk loads
+        -- ~30% faster, reads decompress faster); servers built without it keep pglz.
+        DO $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)) THEN
+                ALTER TABLE ng_articles ALTER COLUMN doc SET COMPRESSION lz4, ALTER COLUMN fdoc SET COMPRESSION lz4,
+                    ALTER COLUMN words SET COMPRESSION lz4, ALTER COLUMN tf SET COMPRESSION lz4;
+            END IF;
+        END
+        $$;
         """,
     ),
 )
