@@ -16,7 +16,6 @@ import asyncio
 import time
 import logging
 import uuid
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +39,7 @@ from graphql.validation.validate import ValidationAbortedError
 import orjson
 
 from graph import limits as query_limits
+from graph.lru import LRU
 from graph.plan import PlanCache, Runtime, run_plan
 from graph.config import Limits
 from graph.errors import BAD_USER_INPUT, INTERNAL, PARSE_FAILED, QUERY_TOO_COMPLEX, VALIDATION_FAILED
@@ -71,23 +71,6 @@ class Prepared:
     document: DocumentNode
     counted: bool = False  # passed the alias and directive limits
     errors: list[GraphQLError] | None = None  # validation errors, once validated
-
-
-class _LRU(OrderedDict[Any, Any]):
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def get_item(self, key: Any) -> Any:
-        value = self.get(key)
-        if value is not None:
-            self.move_to_end(key)
-        return value
-
-    def put(self, key: Any, value: Any) -> None:
-        self[key] = value
-        if len(self) > self.size:
-            self.popitem(last=False)
 
 
 def error_payload(message: str, code: str, **extensions: Any) -> dict[str, Any]:
@@ -136,7 +119,7 @@ class Executor:
         self.limits = limits
         self.introspection = introspection
         self.compiled = compiled
-        self._prepared: _LRU = _LRU(CACHE_SIZE)
+        self._prepared: LRU = LRU(CACHE_SIZE)
         self._plans = PlanCache(schema)
         # MaxIntrospectionDepthRule is graphql-core's recommended (not specified)
         # rule that stops `__schema { types { fields { type { fields ...` bombs.
@@ -147,7 +130,7 @@ class Executor:
 
     def prepare(self, query: str) -> Prepared:
         """The parsed document for a query text (cached); raises GraphQLSyntaxError."""
-        prepared = self._prepared.get_item(query)
+        prepared = self._prepared.lookup(query)
         if prepared is None:
             document = parse(
                 query,
@@ -156,7 +139,7 @@ class Executor:
                 allow_empty_selection_sets=False,
             )
             prepared = Prepared(document)
-            self._prepared.put(query, prepared)
+            self._prepared.keep(query, prepared)
         return prepared
 
     def operation(self, document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:

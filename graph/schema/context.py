@@ -25,7 +25,3 @@ class Context:
         self.providers = DataLoader(load_fn=lambda keys: reader.get_providers(list(keys)))
         self.by_url = DataLoader(load_fn=lambda keys: reader.get_articles_by_url(list(keys)))
         self.articles = DataLoader(load_fn=lambda keys: reader.get_articles(list(keys)))
-
-
-def make_context(reader: Reader, limits: Limits | None = None) -> Context:
-    return Context(reader=reader, limits=limits or Limits())

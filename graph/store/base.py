@@ -173,8 +173,3 @@ def bucket_start(day: date, interval: str) -> date:
     if interval == "MONTH":
         return day.replace(day=1)
     return day.replace(month=1, day=1)
-
-
-def public_document(doc: Document) -> Document:
-    """A stored document without what is never served (the secured token, seed marks)."""
-    return {k: v for k, v in doc.items() if k not in ("secured", "_seed")}

@@ -13,7 +13,7 @@ import bisect
 import gc
 import threading
 import sys
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from functools import cmp_to_key
@@ -23,6 +23,7 @@ import numpy as np
 
 from graph import filters
 from graph.documents import format_datetime
+from graph.lru import LRU
 from graph.filters import And, Compare, Filter, ProviderIs
 from graph.search import SearchIndex
 from graph.store.base import (
@@ -108,26 +109,6 @@ def window_slice(
         has_next=hi < len(items),
         has_previous=lo > 0,
     )
-
-
-class _LRU(OrderedDict[Any, Any]):
-    """A small bounded cache of derived results (a Snapshot never changes, so they never go stale)."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def lookup(self, key: Any) -> Any:
-        value = self.get(key)
-        if value is not None:
-            self.move_to_end(key)
-        return value
-
-    def keep(self, key: Any, value: Any) -> Any:
-        self[key] = value
-        if len(self) > self.size:
-            self.popitem(last=False)
-        return value
 
 
 def _week_start(day: str) -> str:
@@ -361,9 +342,9 @@ class Snapshot:
         self._search_lock = threading.Lock()
         self._sort_keys: dict[str, list[Any]] = {}
         self.tables = FacetTables(columns, len(self.docs))
-        self._matches = _LRU(MATCH_CACHE_SIZE)
-        self._facets = _LRU(FACET_CACHE_SIZE)
-        self._providers = _LRU(MATCH_CACHE_SIZE)
+        self._matches = LRU(MATCH_CACHE_SIZE)
+        self._facets = LRU(FACET_CACHE_SIZE)
+        self._providers = LRU(MATCH_CACHE_SIZE)
 
     # ---- lookups ---------------------------------------------------------------
 
