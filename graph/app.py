@@ -316,7 +316,9 @@ async def healthz(request: Request) -> Response:
     except Exception:
         log.exception("health check failed")
         return JSONBytes({"status": "unavailable"}, 503)
-    return JSONBytes({"status": "ok", "articles": count, "version": reader.version})
+    # warm: every index is built (the TinyDB store builds its search index beside the server after a load).
+    warm = getattr(reader, "warm", True)
+    return JSONBytes({"status": "ok", "articles": count, "version": reader.version, "warm": warm})
 
 
 def cors_middleware(settings: Settings) -> list[Middleware]:

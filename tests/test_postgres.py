@@ -293,7 +293,7 @@ def test_rows_derived_by_an_older_version_are_rebuilt_at_open(pg_schema_url, run
     # What a newsgraph with another derivation left behind: stale words, catalogs out of step.
     with psycopg.connect(pg_schema_url, autocommit=True) as conn:
         conn.execute("UPDATE ng_state SET derivation = 0")
-        conn.execute("UPDATE ng_articles SET words = '{}', tf = '{}'")
+        conn.execute("UPDATE ng_articles SET words = '{}', tf_cum = '{}'")
         conn.execute("TRUNCATE ng_topics, ng_providers")
     store = PostgresStore(pg_schema_url)
     run(store.open())
@@ -452,3 +452,26 @@ def test_sql_answers_equal_the_in_memory_reference_on_random_data(pg_store, run)
         assert (got.items, got.keys, got.has_next, got.has_previous) == (want.items, want.keys, want.has_next, want.has_previous)
         assert run(actual.stats()) == run(reference.stats())
         assert run(actual.list_topics(None)) == run(reference.list_topics(None))
+
+
+def test_a_read_only_replica_is_served_when_its_schema_matches_and_refused_when_not(pg_schema_url, run, tmp_path):
+    # A hot standby refuses every write; a session with default_transaction_read_only behaves the same way.
+    read_only = pg_schema_url + "%20-cdefault_transaction_read_only%3Don"
+    store = PostgresStore(read_only)
+    with pytest.raises(StoreError) as raised:
+        run(store.open())
+    assert str(raised.value) == (
+        "the database is read-only (a replica?) and has no newsgraph schema: "
+        "run `newsgraph db migrate` against the primary"
+    )
+    seeded = newsgraph("seed", str(SEEDS), "--quiet", env={"NEWSGRAPH_DATABASE_URL": pg_schema_url}, cwd=tmp_path)
+    assert seeded.returncode == 0, seeded.stderr
+    run(store.open())
+    try:
+        reader = run(store.reader())
+        assert run(reader.get_articles([SHIPPED_ID]))[0]["title"] == SHIPPED_TITLE
+        with pytest.raises(StoreError) as raised:
+            run(store.write([article(id="x", title="Nope")], []))
+        assert "the write failed and nothing was changed: cannot execute" in str(raised.value)
+    finally:
+        run(store.close())

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from itertools import accumulate
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,8 +33,9 @@ from graph.store.base import Document, StoreError
 DERIVATION = 1
 
 URL_FIELDS = ("originalUrl", "webUrl", "ampWebUrl", "cdnAmpWebUrl")
-# Article text fields filters can read casefolded (contains/startsWith/endsWith).
-FOLDED_ARTICLE_FIELDS = ("id", "title", "excerpt", "body", "category", "type", "originalUrl", "webUrl")
+# Article text fields filters read casefolded (contains/startsWith/endsWith) from the filter view; the body
+# has its own column.
+FOLDED_ARTICLE_FIELDS = ("id", "title", "excerpt", "category", "type", "originalUrl", "webUrl")
 RELATED_TEXT_FIELDS = ("title", "excerpt", "webUrl", "type")
 
 # The articles table's columns, in COPY order.
@@ -41,6 +43,7 @@ COLUMNS = (
     "id",
     "doc",
     "fdoc",
+    "body_cf",
     "title",
     "title_key",
     "category",
@@ -53,7 +56,7 @@ COLUMNS = (
     "provider_domain",
     "topics",
     "words",
-    "tf",
+    "tf_cum",
     "search_length",
     "mentions",
     "seed_path",
@@ -68,6 +71,7 @@ class Row:
     id: str
     doc_json: bytes
     fdoc: dict[str, Any]
+    body_cf: str
     title: str | None
     title_key: str | None
     category: str | None
@@ -80,7 +84,7 @@ class Row:
     provider_domain: str | None
     topics: list[str]
     words: list[str]
-    tf: list[float]
+    tf_cum: list[float]
     search_length: float
     mentions: list[list[str]]
     seed_path: str | None
@@ -136,9 +140,12 @@ def _related_view(item: Any) -> dict[str, Any]:
 
 
 def filter_view(doc: Document) -> dict[str, Any]:
-    """The JSON filters read for what no column holds: folded text, images and related items."""
+    """The JSON filters read for what no column holds: folded short text, images and related items.
+
+    The folded body has a column of its own (body_cf), so that filters on images
+    or related items do not decompress it.
+    """
     folded = _folded(doc, FOLDED_ARTICLE_FIELDS)
-    folded.setdefault("body", "")  # a missing body is served (and filtered) as ""
     return {
         "cf": folded,
         "images": [_image_view(image) for image in _list(doc.get("images"))],
@@ -163,10 +170,14 @@ def provider_mentions(doc: Document) -> list[list[str]]:
 
 
 def search_terms(doc: Document) -> tuple[list[str], list[float], float]:
-    """Distinct folded words (sorted by code point), their weighted term frequencies, and the BM25F length.
+    """Distinct folded words (sorted by code point), cumulative weighted term frequencies, the BM25F length.
 
-    The same arithmetic as graph.search.SearchIndex: weights added one occurrence
-    at a time, so every value is the same float the TinyDB store computes.
+    ``tf_cum[i]`` is the sum of the frequencies of ``words[0..i]``, so SQL gets the
+    frequency of a word, or the summed frequencies of a run of words sharing a
+    prefix (contiguous, since the words are sorted), as a difference of two
+    entries found by binary search. Every value is a multiple of 0.5 far below
+    2**52, so these sums and differences are exact: the same floats
+    graph.search.SearchIndex computes.
     """
     frequencies: dict[str, float] = {}
     length = 0.0
@@ -177,7 +188,8 @@ def search_terms(doc: Document) -> tuple[list[str], list[float], float]:
         for word, count in Counter(field_words).items():
             frequencies[word] = frequencies.get(word, 0.0) + weight * count
     words = sorted(frequencies)
-    return words, [frequencies[w] for w in words], length
+    cumulative = list(accumulate(frequencies[w] for w in words))
+    return words, cumulative, length
 
 
 def _instant(value: str | None) -> datetime | None:
@@ -199,18 +211,24 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
+def article_id(doc: Document) -> str:
+    """The document's id; a StoreError when it has none."""
+    value = doc.get("id")
+    if not isinstance(value, str) or not value:
+        raise StoreError(f"cannot store a document without a text id: {str(doc)[:80]}")
+    return value
+
+
 def derive(doc: Document) -> Row:
     """The row for one stored document; raises StoreError for what PostgreSQL cannot hold."""
-    article_id = doc.get("id")
-    if not isinstance(article_id, str) or not article_id:
-        raise StoreError(f"cannot store a document without a text id: {str(doc)[:80]}")
+    identifier = article_id(doc)
     try:
         payload = orjson.dumps(doc)
     except TypeError as exc:
-        raise StoreError(f"article {article_id!r}: not storable as JSON: {exc}") from None
+        raise StoreError(f"article {identifier!r}: not storable as JSON: {exc}") from None
     # PostgreSQL text and jsonb cannot hold U+0000; say so instead of failing the whole write obscurely.
     if b"\\u0000" in payload and _has_nul(doc):
-        raise StoreError(f"article {article_id!r}: text containing the NUL character (U+0000) cannot be stored in PostgreSQL")
+        raise StoreError(f"article {identifier!r}: text containing the NUL character (U+0000) cannot be stored in PostgreSQL")
     provider = doc.get("provider")
     domain = provider.get("domain") if isinstance(provider, Mapping) and provider else None
     title = _text(doc.get("title"))
@@ -221,12 +239,13 @@ def derive(doc: Document) -> Row:
         url = doc.get(name)
         if isinstance(url, str) and url and url not in urls:
             urls.append(url)
-    words, tf, length = search_terms(doc)
+    words, tf_cum, length = search_terms(doc)
     seed = doc.get("_seed") if isinstance(doc.get("_seed"), Mapping) else {}
     return Row(
-        id=article_id,
+        id=identifier,
         doc_json=payload,
         fdoc=filter_view(doc),
+        body_cf=body.casefold() if isinstance(body := doc.get("body"), str) else "",  # served as "" when missing
         title=title,
         title_key=title.casefold() if title is not None else None,
         category=_text(doc.get("category")),
@@ -239,7 +258,7 @@ def derive(doc: Document) -> Row:
         provider_domain=domain if isinstance(domain, str) else None,
         topics=topics,
         words=words,
-        tf=tf,
+        tf_cum=tf_cum,
         search_length=length,
         mentions=provider_mentions(doc),
         seed_path=_text(seed.get("path")),

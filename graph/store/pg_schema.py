@@ -51,6 +51,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             id text COLLATE "C" PRIMARY KEY,
             doc jsonb NOT NULL,
             fdoc jsonb NOT NULL,
+            body_cf text NOT NULL,
             title text COLLATE "C",
             title_key text COLLATE "C",
             category text COLLATE "C",
@@ -63,7 +64,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             provider_domain text COLLATE "C",
             topics text[] COLLATE "C" NOT NULL,
             words text[] COLLATE "C" NOT NULL,
-            tf double precision[] NOT NULL,
+            tf_cum double precision[] NOT NULL,
             search_length double precision NOT NULL,
             mentions jsonb NOT NULL,
             seed_path text,
@@ -110,7 +111,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         BEGIN
             IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)) THEN
                 ALTER TABLE ng_articles ALTER COLUMN doc SET COMPRESSION lz4, ALTER COLUMN fdoc SET COMPRESSION lz4,
-                    ALTER COLUMN words SET COMPRESSION lz4, ALTER COLUMN tf SET COMPRESSION lz4;
+                    ALTER COLUMN body_cf SET COMPRESSION lz4,
+                    ALTER COLUMN words SET COMPRESSION lz4, ALTER COLUMN tf_cum SET COMPRESSION lz4;
             END IF;
         END
         $$;
@@ -144,6 +146,9 @@ async def migrate(conn: AsyncConnection, rebuild: bool = False) -> MigrationRepo
     from graph.store.pg_write import rebuild_rows
 
     report = MigrationReport()
+    read_only = await (await conn.execute("SELECT current_setting('transaction_read_only') = 'on'")).fetchone()
+    if read_only and read_only[0]:
+        return await _check_read_only(conn)
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         encoding = await (await conn.execute("SHOW server_encoding")).fetchone()
@@ -189,3 +194,29 @@ async def migrate(conn: AsyncConnection, rebuild: bool = False) -> MigrationRepo
             report.rebuilt = True
         report.version = LATEST
     return report
+
+
+async def _check_read_only(conn: AsyncConnection) -> MigrationReport:
+    """On a read-only connection (a hot-standby replica): check the schema, change nothing.
+
+    A replica gets its schema from the primary; serving from one whose schema
+    this code does not match would give wrong answers, so that is refused.
+    """
+    where = "the database is read-only (a replica?)"
+    exists = await (await conn.execute("SELECT to_regclass('ng_migrations') IS NOT NULL")).fetchone()
+    if not exists or not exists[0]:
+        raise StoreError(f"{where} and has no newsgraph schema: run `newsgraph db migrate` against the primary")
+    version = await (await conn.execute("SELECT coalesce(max(version), 0) FROM ng_migrations")).fetchone()
+    state = await (await conn.execute("SELECT derivation FROM ng_state")).fetchone()
+    at = version[0] if version else 0
+    if at > LATEST:
+        raise StoreError(
+            f"the database schema is at version {at}, newer than this newsgraph knows ({LATEST}); upgrade newsgraph"
+        )
+    if at != LATEST or state is None or state[0] != DERIVATION:
+        raise StoreError(
+            f"{where} and its schema is at version {at}, this newsgraph needs {LATEST}"
+            + ("" if state is None or state[0] == DERIVATION else f" with derivation {DERIVATION}")
+            + ": run `newsgraph db migrate` against the primary"
+        )
+    return MigrationReport(applied=[], version=at)

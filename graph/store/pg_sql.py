@@ -26,6 +26,7 @@ from graph.search import B, K1, Term
 from graph.store.base import OrderKey
 
 CASTS = {"str": "text", "int": "numeric", "bool": "boolean", "datetime": "timestamptz"}
+NUL = "\x00"
 
 # Article fields: the SQL of the value filters see (the served value, typed).
 ARTICLE_VALUES = {
@@ -86,6 +87,8 @@ def _article_value(name: str, kind: str) -> str:
 def _article_folded(name: str) -> str:
     if name == "title":
         return "a.title_key"
+    if name == "body":
+        return "a.body_cf"
     return f"(a.fdoc->'cf'->>'{name}')"
 
 
@@ -167,11 +170,26 @@ def _each(f: Each, scope: Scope, params: Params) -> str:
     return f"(NOT EXISTS (SELECT 1 FROM {source} WHERE {inner}))"
 
 
+def holds_nul(value: Any) -> bool:
+    """Whether a text (or a list of texts) holds U+0000, which PostgreSQL text cannot carry."""
+    if isinstance(value, str):
+        return NUL in value
+    return isinstance(value, (list, tuple)) and any(isinstance(v, str) and NUL in v for v in value)
+
+
 def _compare(f: Compare, scope: Scope, params: Params) -> str:
     kind = ENTITIES[scope.entity].get(f.field)
     if kind is None:
         raise FilterError(f"unknown filter field {f.field!r}")
     op, value = f.op, f.value
+    if holds_nul(value):
+        # No stored text holds U+0000 (pg_rows refuses such documents), so a text with it equals,
+        # contains and starts nothing; in a list it stands for nothing. PostgreSQL cannot take it.
+        if not isinstance(value, (list, tuple)):
+            return "TRUE" if op == "ne" else "FALSE"
+        if op == "hasEvery":
+            return "FALSE"
+        value = [v for v in value if NUL not in v]
     if kind in ("images", "related"):
         if op != "isEmpty":
             raise FilterError(f"unknown operator {op!r} for {f.field}")
@@ -254,10 +272,29 @@ def search_condition(terms: Sequence[Term] | None, params: Params) -> str:
 
 @dataclass
 class Relevance:
-    """SQL for BM25F scores: a one-row CTE of corpus statistics, and the per-row score expression."""
+    """SQL for BM25F scores: a one-row CTE of corpus statistics (``r``), per-row joins that
+    look up term frequencies once, and the score expression."""
 
     cte: str
+    joins: str
     score: str
+
+
+def _count_below(bound: str) -> str:
+    """How many of the row's (sorted, distinct) words are < bound: a binary search (width_bucket)."""
+    at = f"width_bucket({bound} COLLATE \"C\", a.words)"
+    return f"(CASE WHEN {at} > 0 AND a.words[{at}] = {bound} THEN {at} - 1 ELSE {at} END)"
+
+
+def _frequency(term: Term, params: Params) -> str:
+    """The term's weighted frequency in the row: tf_cum[last match] - tf_cum[before the first match]."""
+    low = params(term.text, "text")
+    if term.prefix:
+        upper = prefix_upper_bound(term.text)
+        end = _count_below(params(upper, "text")) if upper is not None else "cardinality(a.words)"
+    else:
+        end = f"width_bucket({low} COLLATE \"C\", a.words)"  # the word itself (the row has it)
+    return f"(coalesce(a.tf_cum[{end}], 0) - coalesce(a.tf_cum[{_count_below(low)}], 0))"
 
 
 def relevance(terms: Sequence[Term], params: Params) -> Relevance:
@@ -267,38 +304,36 @@ def relevance(terms: Sequence[Term], params: Params) -> Relevance:
     in query order) and rounds to 6 decimals; float addition is not associative,
     so the SQL adds in the same order (an ordered sum for three terms or more).
     ``float8::text`` is the shortest exact form, so rounding it as numeric
-    rounds the same value Python rounds.
+    rounds the same value Python rounds. Term frequencies come from per-row
+    LATERAL subqueries (OFFSET 0 keeps the planner from inlining them twice).
     """
     stats = [
         "s.n",
         "(CASE WHEN s.n > 0 THEN s.total / s.n::float8 ELSE 1.0::float8 END) AS avg",
     ]
+    frequencies: list[str] = []
     scores: list[str] = []
     for number, term in enumerate(terms):
         if term.prefix:
             df = f"(SELECT count(*) FROM ng_articles x WHERE x.words && {_expansion(term, params)})"
-            tf = f"(SELECT sum(u.t) FROM unnest(a.words, a.tf) AS u(w, t) WHERE starts_with(u.w, {params(term.text, 'text')}))"
         else:
             df = f"coalesce((SELECT w.df FROM ng_search_words w WHERE w.word = {params(term.text, 'text')}), 0)"
-            tf = f"a.tf[array_position(a.words, {params(term.text, 'text')})]"
         stats.append(f"{df} AS df{number}")
-        idf = (
-            f"ln(1.0::float8 + ((r.n - r.df{number})::float8 + 0.5::float8) / (r.df{number}::float8 + 0.5::float8))"
-        )
+        frequencies.append(f"CROSS JOIN LATERAL (SELECT {_frequency(term, params)} AS tf OFFSET 0) AS t{number}")
+        tf = f"t{number}.tf"
+        idf = f"ln(1.0::float8 + ((r.n - r.df{number})::float8 + 0.5::float8) / (r.df{number}::float8 + 0.5::float8))"
         norm = f"({K1!r}::float8 * ((1.0::float8 - {B!r}::float8) + ({B!r}::float8 * a.search_length) / r.avg))"
         scores.append(f"((({idf}) * {tf}) * ({K1!r}::float8 + 1.0::float8)) / ({tf} + {norm})")
     cte = (
         "r AS MATERIALIZED (SELECT " + ", ".join(stats) + " FROM (SELECT article_count AS n, total_length AS total "
         "FROM ng_state) AS s)"
     )
-    if not scores:
-        return Relevance(cte, "0::numeric")
     if len(scores) <= 2:
         total = " + ".join(f"({s})" for s in scores)  # a + b == b + a exactly: order matters from 3 terms
     else:
         values = ", ".join(f"(({s}), r.df{n}, {n})" for n, s in enumerate(scores))
-        total = f"(SELECT sum(t.v ORDER BY t.df, t.i) FROM (VALUES {values}) AS t(v, df, i))"
-    return Relevance(cte, f"round(({total})::text::numeric, 6)")
+        total = f"(SELECT sum(v.v ORDER BY v.df, v.i) FROM (VALUES {values}) AS v(v, df, i))"
+    return Relevance(cte, " ".join(frequencies), f"round(({total})::text::numeric, 6)")
 
 
 # ---- ordering and keyset bounds ---------------------------------------------------
@@ -390,13 +425,19 @@ def provider_ordering(order: Sequence[OrderKey]) -> Ordering:
     return ordering
 
 
-def _beyond(column: SortColumn, placeholder: str | None, later: bool) -> str:
-    """Rows strictly after (later=True) or before a cursor value in this column's direction, nulls last."""
+def _beyond(column: SortColumn, placeholder: str | None, later: bool, above_prefix: bool = False) -> str:
+    """Rows strictly after (later=True) or before a cursor value in this column's direction, nulls last.
+
+    ``above_prefix``: the cursor value is the placeholder's text followed by U+0000 and more, which no
+    stored text holds; against those it sorts just above the placeholder (see keyset).
+    """
     if placeholder is None:
         # Null is the last value: nothing is after it; every non-null value is before it.
         return "FALSE" if later else f"({column.sql} IS NOT NULL)"
     # After in an ascending column, or before in a descending one, means a greater value.
     operator = "<" if column.descending == later else ">"
+    if above_prefix and operator == "<":
+        operator = "<="
     test = f"(({column.sql} {operator} {placeholder}) IS TRUE)"
     return f"({test} OR {column.sql} IS NULL)" if later else test
 
@@ -404,14 +445,20 @@ def _beyond(column: SortColumn, placeholder: str | None, later: bool) -> str:
 def keyset(ordering: Ordering, cursor: Sequence[Any], params: Params, later: bool) -> str:
     """Rows strictly after (later=True) or strictly before the cursor in the ordering's total order."""
     values = ordering.cursor_values(cursor)
+    # A (forged) text with U+0000 cannot reach PostgreSQL. Stored texts never hold it, so against
+    # them "P\x00…" compares as the text P plus a hair: nothing equals it, s > it iff s > P.
+    cut = [isinstance(v, str) and NUL in v for v in values]
+    values = [v.split(NUL, 1)[0] if nul else v for v, nul in zip(values, cut)]
     placeholders = [None if v is None else params(v, c.cast) for c, v in zip(ordering.columns, values)]
     alternatives = []
     for n, column in enumerate(ordering.columns):
+        if any(cut[:n]):
+            break  # every later alternative needs a column equal to a text with U+0000: none is
         equal = [
             f"({c.sql} IS NULL)" if p is None else f"({c.sql} = {p})"
             for c, p in zip(ordering.columns[:n], placeholders[:n])
         ]
-        step = _beyond(column, placeholders[n], later)
+        step = _beyond(column, placeholders[n], later, cut[n])
         if step == "FALSE":
             continue
         alternatives.append("(" + " AND ".join([*equal, step]) + ")")

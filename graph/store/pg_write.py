@@ -1,26 +1,28 @@
 """Writing to the PostgreSQL store: one transaction per write, catalogs kept in step.
 
 A write replaces/inserts documents and deletes ids, and in the same
-transaction brings the derived tables up to date by net deltas (what the new
-rows add minus what the old rows they replace took away): ``ng_search_words``
-(document frequency per folded word), ``ng_topics``, ``ng_provider_names``
-(how often each name is seen per domain) and, from those, ``ng_providers``
-(canonical name, articleCount). ``ng_state`` gets a new version, so every
-process sees the change at its next request. Writers queue on a row lock of
-``ng_state``; readers never wait.
+transaction keeps the derived tables in step: ``ng_search_words`` (document
+frequency per folded word), ``ng_topics``, ``ng_provider_names`` (how often
+each name is seen per domain) and, from those, ``ng_providers`` (canonical
+name, articleCount). The rows being replaced take away what they counted, the
+new rows are streamed into COPY while they are derived (the server parses one
+chunk while Python derives the next) and add what they count. ``ng_state``
+gets a new version, so every process sees the change at its next request.
+Writers queue on a row lock of ``ng_state``; readers never wait.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from graph.store.base import Document, WriteResult
-from graph.store.pg_rows import COLUMNS, DERIVATION, Row, best_name, derive
+from graph.store.pg_rows import COLUMNS, DERIVATION, Row, article_id, best_name, derive
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -43,6 +45,7 @@ def _copy_values(row: Row) -> tuple[Any, ...]:
         row.id,
         row.doc_json.decode(),
         orjson.dumps(row.fdoc).decode(),
+        row.body_cf,
         row.title,
         row.title_key,
         row.category,
@@ -55,7 +58,7 @@ def _copy_values(row: Row) -> tuple[Any, ...]:
         row.provider_domain,
         _text_array(row.topics),
         _text_array(row.words),
-        _float_array(row.tf),
+        _float_array(row.tf_cum),
         row.search_length,
         orjson.dumps(row.mentions).decode(),
         row.seed_path,
@@ -105,133 +108,181 @@ async def _copy(conn: AsyncConnection, statement: str, lines: Iterable[str]) -> 
                 await copy.write("".join(chunk).encode())
 
 
-async def copy_rows(conn: AsyncConnection, rows: Sequence[Row]) -> None:
-    """COPY rows into ng_articles and their URLs into ng_article_urls (old rows must be gone)."""
-    if not rows:
-        return
-    await _copy(conn, f"COPY ng_articles ({', '.join(COLUMNS)}) FROM STDIN", (_copy_line(_copy_values(r)) for r in rows))
-    await _copy(
-        conn,
-        "COPY ng_article_urls (url, id) FROM STDIN",
-        (_copy_line((url, row.id)) for row in rows for url in row.urls),
-    )
+@dataclass
+class Tally:
+    """What streamed rows add to the catalog tables."""
+
+    rows: int = 0
+    length: float = 0.0
+    words: Counter[str] = field(default_factory=Counter)
+    topics: Counter[str] = field(default_factory=Counter)
+    names: Counter[tuple[str, str]] = field(default_factory=Counter)
+    url_lines: list[str] = field(default_factory=list)
 
 
-async def _apply_delta(conn: AsyncConnection, table: str, key: str, count: str, new: str, old: str, params: dict[str, Any]) -> None:
-    """Add (new rows' contributions - old rows' contributions) to a counting table; drop what reaches 0."""
-    zero = await (
-        await conn.execute(
-            f"""
-            WITH delta AS (
-                SELECT k, sum(c)::integer AS c FROM ({new} UNION ALL {old}) AS x(k, c)
-                GROUP BY k HAVING sum(c) <> 0
-            ), up AS (
-                INSERT INTO {table} AS t ({key}, {count}) SELECT k, c FROM delta
-                ON CONFLICT ({key}) DO UPDATE SET {count} = t.{count} + excluded.{count}
-                RETURNING t.{key} AS k, t.{count} AS c
-            )
-            SELECT k FROM up WHERE c <= 0
-            """,
-            params,
+def _derived_lines(docs: Iterable[Document], tally: Tally) -> Iterator[str]:
+    """COPY lines of ng_articles, deriving each row as it is needed and counting what it adds."""
+    for doc in docs:
+        row = derive(doc)
+        tally.rows += 1
+        tally.length += row.search_length
+        tally.words.update(row.words)
+        tally.topics.update(row.topics)
+        tally.names.update((m[1], m[2]) for m in row.mentions)
+        tally.url_lines.extend(_copy_line((url, row.id)) for url in row.urls)
+        yield _copy_line(_copy_values(row))
+
+
+async def copy_documents(conn: AsyncConnection, docs: Iterable[Document]) -> Tally:
+    """Derive and COPY documents into ng_articles and their URLs into ng_article_urls (old rows must be gone)."""
+    tally = Tally()
+    await _copy(conn, f"COPY ng_articles ({', '.join(COLUMNS)}) FROM STDIN", _derived_lines(docs, tally))
+    if tally.url_lines:
+        await _copy(conn, "COPY ng_article_urls (url, id) FROM STDIN", tally.url_lines)
+    return tally
+
+
+# Counting tables: (table, key column, count column, the old rows' counts by key).
+COUNTERS = {
+    "words": (
+        "ng_search_words",
+        "word",
+        "df",
+        "SELECT w, count(*)::integer FROM ng_articles a, unnest(a.words) AS w WHERE a.id = ANY(%(ids)s) GROUP BY w",
+    ),
+    "topics": (
+        "ng_topics",
+        "name",
+        "article_count",
+        "SELECT t, count(*)::integer FROM ng_articles a, unnest(a.topics) AS t WHERE a.id = ANY(%(ids)s) GROUP BY t",
+    ),
+}
+OLD_NAMES = """
+    SELECT m->>1, m->>2, count(*)::integer FROM ng_articles a, jsonb_array_elements(a.mentions) AS m
+    WHERE a.id = ANY(%(ids)s) GROUP BY 1, 2
+"""
+
+
+async def _subtract_old(conn: AsyncConnection, ids: list[str]) -> dict[str, list[Any]]:
+    """Take away what the rows about to be replaced or deleted counted; returns the keys that reached 0."""
+    emptied: dict[str, list[Any]] = {}
+    for name, (table, key, count, old) in COUNTERS.items():
+        cursor = await conn.execute(
+            f"WITH old(k, c) AS ({old}) UPDATE {table} AS t SET {count} = t.{count} - old.c FROM old "
+            f"WHERE t.{key} = old.k RETURNING t.{key}, t.{count}",
+            {"ids": ids},
         )
-    ).fetchall()
-    if zero:
-        await conn.execute(f"DELETE FROM {table} WHERE {key} = ANY(%s) AND {count} <= 0", ([k for (k,) in zero],))
+        emptied[name] = [k for k, c in await cursor.fetchall() if c <= 0]
+    cursor = await conn.execute(
+        f"WITH old(d, n, c) AS ({OLD_NAMES}) UPDATE ng_provider_names AS t SET mentions = t.mentions - old.c "
+        "FROM old WHERE t.domain = old.d AND t.name = old.n RETURNING t.domain, t.name, t.mentions",
+        {"ids": ids},
+    )
+    emptied["names"] = [(d, n) for d, n, c in await cursor.fetchall() if c <= 0]
+    return emptied
 
 
-def _counts(values: Iterable[str]) -> tuple[list[str], list[int]]:
-    counted = Counter(values)
-    return list(counted), list(counted.values())
+async def _add_new(conn: AsyncConnection, tally: Tally) -> None:
+    """Add what the new rows count."""
+    for name, (table, key, count, _old) in COUNTERS.items():
+        counted: Counter[str] = getattr(tally, name)
+        if counted:
+            await conn.execute(
+                f"INSERT INTO {table} AS t ({key}, {count}) SELECT * FROM unnest(%s::text[], %s::integer[]) "
+                f"ON CONFLICT ({key}) DO UPDATE SET {count} = t.{count} + excluded.{count}",
+                (list(counted), list(counted.values())),
+            )
+    if tally.names:
+        await conn.execute(
+            """
+            INSERT INTO ng_provider_names AS t (domain, name, mentions)
+            SELECT * FROM unnest(%s::text[], %s::text[], %s::integer[])
+            ON CONFLICT (domain, name) DO UPDATE SET mentions = t.mentions + excluded.mentions
+            """,
+            ([d for d, _ in tally.names], [n for _, n in tally.names], list(tally.names.values())),
+        )
+
+
+async def _drop_emptied(conn: AsyncConnection, emptied: dict[str, list[Any]]) -> None:
+    """Remove the counters the old rows emptied and the new rows did not fill again."""
+    for name, (table, key, count, _old) in COUNTERS.items():
+        if emptied[name]:
+            await conn.execute(f"DELETE FROM {table} WHERE {key} = ANY(%s) AND {count} <= 0", (emptied[name],))
+    if emptied["names"]:
+        await conn.execute(
+            """
+            DELETE FROM ng_provider_names t USING unnest(%s::text[], %s::text[]) AS z(d, n)
+            WHERE t.domain = z.d AND t.name = z.n AND t.mentions <= 0
+            """,
+            ([d for d, _ in emptied["names"]], [n for _, n in emptied["names"]]),
+        )
 
 
 async def refresh_providers(conn: AsyncConnection, domains: Sequence[str]) -> None:
     """Recompute ng_providers rows (canonical name, articleCount) for these domains from the counts."""
     if not domains:
         return
+    cursor = await conn.execute(
+        """
+        SELECT n.domain, n.name, n.mentions, coalesce(c.articles, 0)
+        FROM ng_provider_names n LEFT JOIN (
+            SELECT provider_domain AS domain, count(*) AS articles FROM ng_articles
+            WHERE provider_domain = ANY(%(domains)s) GROUP BY 1
+        ) AS c USING (domain)
+        WHERE n.domain = ANY(%(domains)s) AND n.mentions > 0
+        """,
+        {"domains": list(domains)},
+    )
     names: dict[str, dict[str, int]] = {}
-    cursor = await conn.execute(
-        "SELECT domain, name, mentions FROM ng_provider_names WHERE domain = ANY(%s)", (list(domains),)
-    )
-    for domain, name, mentions in await cursor.fetchall():
+    articles: dict[str, int] = {}
+    for domain, name, mentions, count in await cursor.fetchall():
         names.setdefault(domain, {})[name] = mentions
-    cursor = await conn.execute(
-        "SELECT provider_domain, count(*) FROM ng_articles WHERE provider_domain = ANY(%s) GROUP BY 1",
-        (list(domains),),
-    )
-    articles = dict(await cursor.fetchall())
-    await conn.execute("DELETE FROM ng_providers WHERE domain = ANY(%s)", (list(domains),))
+        articles[domain] = int(count)
     known = sorted(names)
     chosen = [best_name(domain, names[domain]) for domain in known]
+    # Domains no longer mentioned anywhere go; the others are inserted or updated.
     await conn.execute(
         """
-        INSERT INTO ng_providers (domain, domain_cf, name, name_cf, article_count)
-        SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::integer[])
+        WITH gone AS (DELETE FROM ng_providers WHERE domain = ANY(%(domains)s) AND domain <> ALL(%(known)s))
+        INSERT INTO ng_providers AS p (domain, domain_cf, name, name_cf, article_count)
+        SELECT * FROM unnest(%(known)s::text[], %(domain_cf)s::text[], %(names)s::text[], %(name_cf)s::text[],
+            %(counts)s::integer[])
+        ON CONFLICT (domain) DO UPDATE SET name = excluded.name, name_cf = excluded.name_cf,
+            article_count = excluded.article_count
         """,
-        (
-            known,
-            [d.casefold() for d in known],
-            chosen,
-            [n.casefold() for n in chosen],
-            [articles.get(d, 0) for d in known],
-        ),
+        {
+            "domains": list(domains),
+            "known": known,
+            "domain_cf": [d.casefold() for d in known],
+            "names": chosen,
+            "name_cf": [n.casefold() for n in chosen],
+            "counts": [articles[d] for d in known],
+        },
     )
 
 
 async def write(conn: AsyncConnection, upserts: Sequence[Document], deletes: Sequence[str]) -> WriteResult:
     """Replace/insert documents by id and delete ids in one transaction (conn in autocommit mode)."""
-    derived = [derive(doc) for doc in upserts]
-    latest: dict[str, Row] = {}
-    for row in derived:
-        latest[row.id] = row  # the last of several upserts of one id wins, as in the TinyDB store
-    rows = list(latest.values())
+    latest: dict[str, Document] = {}
+    for doc in upserts:
+        latest[article_id(doc)] = doc  # the last of several upserts of one id wins, as in the TinyDB store
     delete_ids = set(deletes)
     ids = sorted(delete_ids | set(latest))
     version = uuid.uuid4().hex
-
-    new_words, new_word_counts = _counts(w for row in rows for w in row.words)
-    new_topics, new_topic_counts = _counts(t for row in rows for t in row.topics)
-    mention_counts = Counter((m[1], m[2]) for row in rows for m in row.mentions)
-    params: dict[str, Any] = {
-        "ids": ids,
-        "words": new_words,
-        "word_counts": new_word_counts,
-        "topics": new_topics,
-        "topic_counts": new_topic_counts,
-        "domains": [d for d, _ in mention_counts],
-        "names": [n for _, n in mention_counts],
-        "name_counts": list(mention_counts.values()),
-    }
     async with conn.transaction():
         await conn.execute("SELECT 1 FROM ng_state FOR UPDATE")  # one writer at a time
-        cursor = await conn.execute("SELECT id FROM ng_articles WHERE id = ANY(%s)", (sorted(delete_ids),))
-        deleted = len(await cursor.fetchall())
         cursor = await conn.execute(
             """
-            SELECT DISTINCT m->>1 FROM ng_articles a, jsonb_array_elements(a.mentions) AS m
-            WHERE a.id = ANY(%s)
+            SELECT (SELECT count(*) FROM ng_articles WHERE id = ANY(%s)),
+                ARRAY(SELECT DISTINCT m->>1 FROM ng_articles a, jsonb_array_elements(a.mentions) AS m
+                      WHERE a.id = ANY(%s))
             """,
-            (ids,),
+            (sorted(delete_ids), ids),
         )
-        domains = {d for (d,) in await cursor.fetchall()} | set(params["domains"])
-        await _apply_delta(
-            conn,
-            "ng_search_words",
-            "word",
-            "df",
-            "SELECT * FROM unnest(%(words)s::text[], %(word_counts)s::integer[])",
-            "SELECT w, -1 FROM ng_articles a, unnest(a.words) AS w WHERE a.id = ANY(%(ids)s)",
-            params,
-        )
-        await _apply_delta(
-            conn,
-            "ng_topics",
-            "name",
-            "article_count",
-            "SELECT * FROM unnest(%(topics)s::text[], %(topic_counts)s::integer[])",
-            "SELECT t, -1 FROM ng_articles a, unnest(a.topics) AS t WHERE a.id = ANY(%(ids)s)",
-            params,
-        )
-        await _apply_names_delta(conn, params)
+        existing = await cursor.fetchone()
+        assert existing is not None
+        deleted = int(existing[0])  # as the TinyDB store counts: deletes of ids that were stored
+        emptied = await _subtract_old(conn, ids)
         cursor = await conn.execute(
             """
             WITH gone AS (DELETE FROM ng_articles WHERE id = ANY(%s) RETURNING search_length)
@@ -242,49 +293,18 @@ async def write(conn: AsyncConnection, upserts: Sequence[Document], deletes: Seq
         gone = await cursor.fetchone()
         assert gone is not None
         await conn.execute("DELETE FROM ng_article_urls WHERE id = ANY(%s)", (ids,))
-        await copy_rows(conn, rows)
-        await refresh_providers(conn, sorted(domains))
-        added_length = sum(row.search_length for row in rows)
+        tally = await copy_documents(conn, latest.values())
+        await _add_new(conn, tally)
+        await _drop_emptied(conn, emptied)
+        await refresh_providers(conn, sorted(set(existing[1]) | {d for d, _ in tally.names}))
         await conn.execute(
             """
             UPDATE ng_state SET version = %s, article_count = article_count + %s,
                 total_length = total_length + %s - %s
             """,
-            (version, len(rows) - gone[0], added_length, gone[1]),
+            (version, tally.rows - gone[0], tally.length, gone[1]),
         )
     return WriteResult(written=len(upserts), deleted=deleted, version=version)
-
-
-async def _apply_names_delta(conn: AsyncConnection, params: dict[str, Any]) -> None:
-    zero = await (
-        await conn.execute(
-            """
-            WITH delta AS (
-                SELECT d, n, sum(c)::integer AS c FROM (
-                    SELECT * FROM unnest(%(domains)s::text[], %(names)s::text[], %(name_counts)s::integer[])
-                    UNION ALL
-                    SELECT m->>1, m->>2, -1 FROM ng_articles a, jsonb_array_elements(a.mentions) AS m
-                    WHERE a.id = ANY(%(ids)s)
-                ) AS x(d, n, c)
-                GROUP BY d, n HAVING sum(c) <> 0
-            ), up AS (
-                INSERT INTO ng_provider_names AS t (domain, name, mentions) SELECT d, n, c FROM delta
-                ON CONFLICT (domain, name) DO UPDATE SET mentions = t.mentions + excluded.mentions
-                RETURNING t.domain, t.name, t.mentions
-            )
-            SELECT domain, name FROM up WHERE mentions <= 0
-            """,
-            params,
-        )
-    ).fetchall()
-    if zero:
-        await conn.execute(
-            """
-            DELETE FROM ng_provider_names t USING unnest(%s::text[], %s::text[]) AS z(d, n)
-            WHERE t.domain = z.d AND t.name = z.n AND t.mentions <= 0
-            """,
-            ([d for d, _ in zero], [n for _, n in zero]),
-        )
 
 
 async def rebuild_rows(conn: AsyncConnection) -> None:
@@ -294,32 +314,22 @@ async def rebuild_rows(conn: AsyncConnection) -> None:
     (``newsgraph db migrate --rebuild``).
     """
     await conn.execute("TRUNCATE ng_article_urls, ng_topics, ng_provider_names, ng_providers, ng_search_words")
-    ids = [article_id for (article_id,) in await (await conn.execute("SELECT id FROM ng_articles ORDER BY id")).fetchall()]
+    ids = [i for (i,) in await (await conn.execute("SELECT id FROM ng_articles ORDER BY id")).fetchall()]
+    total = Tally()
     for start in range(0, len(ids), REBUILD_BATCH):
         batch = ids[start : start + REBUILD_BATCH]
         cursor = await conn.execute("SELECT doc::text FROM ng_articles WHERE id = ANY(%s) ORDER BY id", (batch,))
-        rows = [derive(orjson.loads(text)) for (text,) in await cursor.fetchall()]
+        docs = [orjson.loads(text) for (text,) in await cursor.fetchall()]
         await conn.execute("DELETE FROM ng_articles WHERE id = ANY(%s)", (batch,))
-        await copy_rows(conn, rows)
+        tally = await copy_documents(conn, docs)
+        total.rows += tally.rows
+        total.length += tally.length
+        total.words.update(tally.words)
+        total.topics.update(tally.topics)
+        total.names.update(tally.names)
+    await _add_new(conn, total)
+    await refresh_providers(conn, sorted({d for d, _ in total.names}))
     await conn.execute(
-        "INSERT INTO ng_search_words (word, df) SELECT w, count(*) FROM ng_articles, unnest(words) AS w GROUP BY w"
-    )
-    await conn.execute(
-        "INSERT INTO ng_topics (name, article_count) SELECT t, count(*) FROM ng_articles, unnest(topics) AS t GROUP BY t"
-    )
-    await conn.execute(
-        """
-        INSERT INTO ng_provider_names (domain, name, mentions)
-        SELECT m->>1, m->>2, count(*) FROM ng_articles, jsonb_array_elements(mentions) AS m GROUP BY 1, 2
-        """
-    )
-    domains = [d for (d,) in await (await conn.execute("SELECT DISTINCT domain FROM ng_provider_names")).fetchall()]
-    await refresh_providers(conn, domains)
-    await conn.execute(
-        """
-        UPDATE ng_state SET version = %s, derivation = %s,
-            article_count = (SELECT count(*) FROM ng_articles),
-            total_length = (SELECT coalesce(sum(search_length), 0) FROM ng_articles)
-        """,
-        (uuid.uuid4().hex, DERIVATION),
+        "UPDATE ng_state SET version = %s, derivation = %s, article_count = %s, total_length = %s",
+        (uuid.uuid4().hex, DERIVATION, total.rows, total.length),
     )

@@ -95,7 +95,10 @@ async def migrate_database(database_url: str, rebuild: bool = False) -> Migratio
     """Create or upgrade the schema (``newsgraph db migrate``); also done by every store open."""
     conn = await _connect(database_url)
     async with conn:
-        return await migrate(conn, rebuild=rebuild)
+        try:
+            return await migrate(conn, rebuild=rebuild)
+        except psycopg.Error as exc:
+            raise StoreError(f"{describe_url(database_url)}: cannot prepare the database: {_reason(exc)}") from None
 
 
 async def _connect(database_url: str) -> psycopg.AsyncConnection[Any]:
@@ -193,6 +196,11 @@ def _article_conditions(query: ArticleQuery, params: Params) -> list[str]:
     return conditions or ["TRUE"]
 
 
+def _storable(keys: Sequence[str]) -> list[str]:
+    """The keys PostgreSQL can compare: one with U+0000 cannot be sent, and no stored text holds it."""
+    return [key for key in keys if "\x00" not in key]
+
+
 def _key_value(field: str, value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if field in INT_KEYS else float(value)
@@ -219,7 +227,7 @@ class PostgresReader:
         return int((await self._one("SELECT article_count FROM ng_state"))[0])
 
     async def get_articles(self, ids: Sequence[str]) -> list[Document | None]:
-        rows = await self._all("SELECT id, doc FROM ng_articles WHERE id = ANY(%s)", (list(ids),))
+        rows = await self._all("SELECT id, doc FROM ng_articles WHERE id = ANY(%s)", (_storable(ids),))
         found = dict(rows)
         return [found.get(i) for i in ids]
 
@@ -229,7 +237,7 @@ class PostgresReader:
             SELECT DISTINCT ON (u.url) u.url, a.doc FROM ng_article_urls u JOIN ng_articles a ON a.id = u.id
             WHERE u.url = ANY(%s) ORDER BY u.url, u.id
             """,
-            (list(urls),),
+            (_storable(urls),),
         )
         found = dict(rows)
         return [found.get(u) for u in urls]
@@ -241,16 +249,15 @@ class PostgresReader:
         conditions = _article_conditions(query, params)
         score = None
         cte = None
+        source = "ng_articles a"
         if any(key.field == "relevance" for key in query.order) and query.search is not None:
             if query.search:
                 ranked = relevance(query.search, params)
                 cte, score = ranked.cte, ranked.score
+                source += f" CROSS JOIN r {ranked.joins}"
             else:
                 score = "0::numeric"
         ordering = article_ordering(query.order, score)
-        source = "ng_articles a"
-        if cte is not None:
-            source += " CROSS JOIN r"
         if any(key.field == "providerName" for key in query.order):
             source += " LEFT JOIN ng_providers pn ON pn.domain = a.provider_domain"
         rows, has_next, has_previous = await self._page(
@@ -406,7 +413,7 @@ class PostgresReader:
 
     async def get_providers(self, domains: Sequence[str]) -> list[dict[str, Any] | None]:
         rows = await self._all(
-            "SELECT domain, name, article_count FROM ng_providers WHERE domain = ANY(%s)", (list(domains),)
+            "SELECT domain, name, article_count FROM ng_providers WHERE domain = ANY(%s)", (_storable(domains),)
         )
         found = {d: {"name": n, "domain": d, "articleCount": c} for d, n, c in rows}
         return [found.get(d) for d in domains]
@@ -432,7 +439,7 @@ class PostgresReader:
         return int((await self._one(f"SELECT count(*) FROM ng_providers p WHERE {where}", params.values))[0])
 
     async def get_topics(self, names: Sequence[str]) -> list[dict[str, Any] | None]:
-        rows = await self._all("SELECT name, article_count FROM ng_topics WHERE name = ANY(%s)", (list(names),))
+        rows = await self._all("SELECT name, article_count FROM ng_topics WHERE name = ANY(%s)", (_storable(names),))
         found = {n: {"name": n, "articleCount": c} for n, c in rows if c > 0}
         return [found.get(n) for n in names]
 

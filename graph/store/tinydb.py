@@ -218,9 +218,9 @@ class TinyDBStore:
         try:
             signature = self._stat()
             data = self._read()
-            self._install(data, signature)
             # A reader does not need the raw file data once the snapshot holds it.
             self._data = None
+            self._install(data, signature, owned=True)
         finally:
             if was_enabled:
                 gc.enable()
@@ -228,9 +228,10 @@ class TinyDBStore:
         # on every collection (tail latency under load).
         gc.freeze()
 
-    def _install(self, data: dict[str, Any], signature: Signature | None) -> None:
+    def _install(self, data: dict[str, Any], signature: Signature | None, owned: bool = False) -> None:
+        """Swap in a snapshot of data; ``owned``: nothing else keeps data, its documents may be shrunk."""
         docs = [doc for doc in _articles(data, self.path).values() if "id" in doc]
-        snapshot = Snapshot(docs, _version(data))
+        snapshot = Snapshot(docs, _version(data), owned)
         self._snapshot, self._signature = snapshot, signature
         if self.preload and len(docs) >= SEARCH_PREBUILD_MIN:
             # Build the search index now, beside the server, so the first search does not wait for it.
