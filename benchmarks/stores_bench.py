@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ from typing import Any
 from benchmarks.generate import generate
 from graph import filters
 from graph.search import parse_query
+from graph.search import words as search_words
 from graph.seed import seed
 from graph.store.base import ArticleQuery, OrderKey, ProviderQuery, Reader, Store, Window
 
@@ -54,6 +56,7 @@ class Sample:
     domains: list[str]
     topics: list[str]
     words: list[str]
+    rare_words: list[str]
     deep_cursor: tuple[Any, ...]
 
 
@@ -111,6 +114,10 @@ def queries(sample: Sample) -> list[tuple[str, Call]]:
         ("facets topics (all matches)", lambda r, n: r.facet_counts(article_query({"heat": {"ne": n % CYCLE}}), "topics", 20)),
         ("facets histogram MONTH", lambda r, n: r.histogram(article_query({"quality": {"ne": n % CYCLE}}), "MONTH")),
         ("search one word", lambda r, n: r.find_articles(article_query(search=_pick(sample.words, n)), Window(first=20))),
+        (
+            "search one rarer word",
+            lambda r, n: r.find_articles(article_query(search=_pick(sample.rare_words, n)), Window(first=20)),
+        ),
         ("search prefix*", lambda r, n: r.find_articles(article_query(search=_pick(sample.words, n)[:4] + "*"), Window(first=20))),
         (
             "search two words + filter",
@@ -132,6 +139,9 @@ async def draw_sample(reader: Reader) -> Sample:
     words: list[str] = []
     for doc in docs:
         words += [w.lower() for w in doc["title"].split() if w.isalpha() and len(w) > 4]
+    # Words in the body of one sampled article only: rarer across the corpus than title words.
+    seen = Counter(w for doc in docs for w in set(search_words(doc.get("body") or "")) if len(w) > 4)
+    rare = sorted(w for w, count in seen.items() if count == 1) or sorted(seen)
     topics = [t["name"] for t in await reader.list_topics(50)]
     providers = await reader.find_providers(ProviderQuery(), Window(first=60))
     return Sample(
@@ -140,6 +150,7 @@ async def draw_sample(reader: Reader) -> Sample:
         domains=[p["domain"] for p in providers.items],
         topics=topics,
         words=sorted(set(words)),
+        rare_words=rare,
         deep_cursor=deep.keys[-1],
     )
 

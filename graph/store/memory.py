@@ -43,6 +43,9 @@ URL_FIELDS = ("originalUrl", "webUrl", "ampWebUrl", "cdnAmpWebUrl")
 COLUMNS = ("publishedDateTime", "quality", "heat", "title", "category", "type", "published", "provider", "topics")
 RANGE_OPS = frozenset({"eq", "gt", "gte", "lt", "lte"})
 MATCH_CACHE_SIZE = 64
+# Below this many matches a plain Python sort is quicker than numpy's set-up.
+NUMPY_SORT_MIN = 256
+_NOTHING = object()
 FACET_CACHE_SIZE = 256
 
 
@@ -359,6 +362,7 @@ class Snapshot:
         self._search: SearchIndex | None = None
         self._search_lock = threading.Lock()
         self._sort_keys: dict[str, list[Any]] = {}
+        self._rank_arrays: dict[str, Any] = {}
         self._tables: FacetTables | None = None
         self._matches = LRU(MATCH_CACHE_SIZE)
         self._facets = LRU(FACET_CACHE_SIZE)
@@ -440,8 +444,12 @@ class Snapshot:
         return key
 
     def _sorted(self, numbers: list[int], order: Sequence[OrderKey], scores: dict[int, float] | None) -> list[int]:
-        """Stable multi-pass sort over columns; ``numbers`` arrive in id order; nulls last both ways."""
-        for key in reversed(order):
+        """``numbers`` (in id order) in query order: nulls last both ways, ties in id order."""
+        if scores is None and len(numbers) >= NUMPY_SORT_MIN:
+            return self._sorted_by_ranks(numbers, order)
+        # Ids are unique: keys after an id key never decide, so the id ASC skipped below is the last one.
+        ends = next((n + 1 for n, key in enumerate(order) if key.field == "id"), len(order))
+        for key in reversed(order[:ends]):
             if key.field == "id" and not key.descending:
                 continue  # numbers are in id order already, and every pass is stable
             if key.field == "relevance":
@@ -457,6 +465,36 @@ class Snapshot:
                 missing = [n for n in numbers if column[n] is None]
                 numbers = sorted(present, key=column.__getitem__, reverse=key.descending) + missing
         return numbers
+
+    def _sorted_by_ranks(self, numbers: list[int], order: Sequence[OrderKey]) -> list[int]:
+        """The same order as the multi-pass sort, by one stable numpy lexsort over precomputed ranks."""
+        chosen = np.fromiter(numbers, dtype=np.int64, count=len(numbers))
+        last = len(self.docs) + 1  # past every rank: nulls sort last in both directions
+        keys = []
+        for key in order:
+            if key.field == "id" and not key.descending:
+                break  # the input is in id order and lexsort is stable: id ASC decides every later tie
+            rank = self._ranks(key.field)[chosen]
+            keys.append(np.where(rank < 0, last, (last - 1 - rank) if key.descending else rank))
+        if not keys:
+            return numbers
+        return chosen[np.lexsort(keys[::-1])].tolist()
+
+    def _ranks(self, field: str) -> Any:
+        """Each document's dense rank in the field's ascending order (equal values share one); -1 for null."""
+        ranks = self._rank_arrays.get(field)
+        if ranks is None:
+            column = self._sort_key(field)
+            present = sorted((n for n, v in enumerate(column) if v is not None), key=column.__getitem__)
+            values = np.full(len(column), -1, dtype=np.int64)
+            rank, previous = -1, _NOTHING
+            for n in present:
+                value = column[n]
+                if value != previous:
+                    rank, previous = rank + 1, value
+                values[n] = rank
+            ranks = self._rank_arrays[field] = values
+        return ranks
 
     def _value_function(self, scores: dict[int, float] | None) -> Callable[[int, str], Any]:
         columns = self.columns

@@ -280,21 +280,30 @@ class Relevance:
     score: str
 
 
-def _count_below(bound: str) -> str:
-    """How many of the row's (sorted, distinct) words are < bound: a binary search (width_bucket)."""
-    at = f"width_bucket({bound} COLLATE \"C\", a.words)"
-    return f"(CASE WHEN {at} > 0 AND a.words[{at}] = {bound} THEN {at} - 1 ELSE {at} END)"
+def _frequency_join(number: int, term: Term, params: Params) -> str:
+    """A LATERAL join giving ``t{number}.tf``, the term's weighted frequency in the row.
 
-
-def _frequency(term: Term, params: Params) -> str:
-    """The term's weighted frequency in the row: tf_cum[last match] - tf_cum[before the first match]."""
+    tf_cum holds running sums over the sorted words, so the frequency of a word,
+    or of the run of words sharing a prefix, is tf_cum[end] - tf_cum[start],
+    both found by binary search (width_bucket). Reading (decompressing) the
+    arrays is the cost per matched row, so the expression is the plainest that
+    does it; OFFSET 0 keeps the planner from inlining it into the score twice.
+    """
     low = params(term.text, "text")
-    if term.prefix:
-        upper = prefix_upper_bound(term.text)
-        end = _count_below(params(upper, "text")) if upper is not None else "cardinality(a.words)"
+
+    def below(bound: str) -> str:  # how many of the row's words are < bound
+        at = f"width_bucket({bound} COLLATE \"C\", a.words)"
+        return f"({at} - coalesce((a.words[{at}] = {bound})::integer, 0))"
+
+    if not term.prefix:
+        # The row has the word, as words[i]: its frequency is tf_cum[i] - tf_cum[i - 1].
+        at = f"width_bucket({low} COLLATE \"C\", a.words)"
+        tf = f"a.tf_cum[{at}] - coalesce(a.tf_cum[{at} - 1], 0)"
     else:
-        end = f"width_bucket({low} COLLATE \"C\", a.words)"  # the word itself (the row has it)
-    return f"(coalesce(a.tf_cum[{end}], 0) - coalesce(a.tf_cum[{_count_below(low)}], 0))"
+        upper = prefix_upper_bound(term.text)
+        end = below(params(upper, "text")) if upper is not None else "cardinality(a.words)"
+        tf = f"a.tf_cum[{end}] - coalesce(a.tf_cum[{below(low)}], 0)"
+    return f"CROSS JOIN LATERAL (SELECT {tf} AS tf OFFSET 0) AS t{number}"
 
 
 def relevance(terms: Sequence[Term], params: Params) -> Relevance:
@@ -304,8 +313,7 @@ def relevance(terms: Sequence[Term], params: Params) -> Relevance:
     in query order) and rounds to 6 decimals; float addition is not associative,
     so the SQL adds in the same order (an ordered sum for three terms or more).
     ``float8::text`` is the shortest exact form, so rounding it as numeric
-    rounds the same value Python rounds. Term frequencies come from per-row
-    LATERAL subqueries (OFFSET 0 keeps the planner from inlining them twice).
+    rounds the same value Python rounds.
     """
     stats = [
         "s.n",
@@ -319,7 +327,7 @@ def relevance(terms: Sequence[Term], params: Params) -> Relevance:
         else:
             df = f"coalesce((SELECT w.df FROM ng_search_words w WHERE w.word = {params(term.text, 'text')}), 0)"
         stats.append(f"{df} AS df{number}")
-        frequencies.append(f"CROSS JOIN LATERAL (SELECT {_frequency(term, params)} AS tf OFFSET 0) AS t{number}")
+        frequencies.append(_frequency_join(number, term, params))
         tf = f"t{number}.tf"
         idf = f"ln(1.0::float8 + ((r.n - r.df{number})::float8 + 0.5::float8) / (r.df{number}::float8 + 0.5::float8))"
         norm = f"({K1!r}::float8 * ((1.0::float8 - {B!r}::float8) + ({B!r}::float8 * a.search_length) / r.avg))"
