@@ -16,9 +16,11 @@ folder's files sorted by their path inside it.
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -30,6 +32,7 @@ from graph.store.base import Document, SeedMark, Store
 
 # Below this many files, starting worker processes costs more than it saves.
 PARALLEL_FROM = 200
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 CHUNK_FILES = 64
 
 T = TypeVar("T")
@@ -175,6 +178,21 @@ def _noop() -> None:
     return None
 
 
+def _die_with_parent() -> None:
+    """Worker initializer: on Linux, ask the kernel to end this worker when the seed process dies.
+
+    A seed killed with SIGKILL cannot stop its pool; without this its workers
+    would wait on their queue forever.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: nothing to ask for
+        return
+    if os.getppid() == 1:  # the parent died before the request took effect
+        os._exit(1)
+
+
 def _start_workers(count: int) -> Executor:
     """Worker processes, forked now, before this run starts threads of its own (store reads).
 
@@ -183,7 +201,7 @@ def _start_workers(count: int) -> Executor:
     """
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    pool = ProcessPoolExecutor(count, mp_context=context)
+    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_die_with_parent)
     pool.submit(_noop).result()
     return pool
 

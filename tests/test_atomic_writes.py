@@ -170,3 +170,42 @@ def test_a_write_that_runs_out_of_room_is_one_clear_line_and_the_old_database_st
     result = newsgraph("seed", "more", "--db", "db/newsgraph.json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert article_count(tmp_path / "db" / "newsgraph.json") == 51
+
+
+def test_a_killed_seed_leaves_no_worker_processes_behind(tmp_path):
+    generate(tmp_path / "base", BASE_FILES, seed=13)
+    process = start_seed(tmp_path, "base", "--prune")
+    deadline = time.monotonic() + 30
+    children: list[int] = []
+    while time.monotonic() < deadline and not children:  # the parse workers start early in a run
+        children = _children(process.pid)
+        time.sleep(0.01)
+    assert children, "the seed started no worker processes"
+    process.send_signal(signal.SIGKILL)
+    process.wait(30)
+    process.stderr.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in children):
+        time.sleep(0.05)
+    assert not [pid for pid in children if _alive(pid)]
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
