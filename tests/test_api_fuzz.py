@@ -53,9 +53,12 @@ TOPICS = ["AI", "Computer Vision", "Zürich", "ai", "x"]
 DOMAINS = ["thelensnola.org", "nola.com", "aclu.org", "example.org"]
 
 
+CORPUS_SIZE = 30  # more than a default page (20), so pages end before the matches do
+
+
 def corpus() -> list[dict[str, Any]]:
     docs = []
-    for n in range(12):
+    for n in range(CORPUS_SIZE):
         fields: dict[str, Any] = {
             "id": f"a{n:02d}",
             "title": ["City releases emails", "NOPD’s facial recognition", "Zürich Straße", "ﬁle 50% off_sale"][n % 4]
@@ -65,7 +68,7 @@ def corpus() -> list[dict[str, Any]]:
             "published": n % 2 == 0,
         }
         if n % 4:
-            fields["publishedDateTime"] = f"20{19 + n % 3}-{1 + n % 12:02d}-{1 + n:02d}T{n:02d}:30:00+0{n % 3}:00"
+            fields["publishedDateTime"] = f"20{19 + n % 3}-{1 + n % 12:02d}-{1 + n % 28:02d}T{n % 24:02d}:30:00+0{n % 3}:00"
         if n % 5:
             fields["quality"] = n * 7 % 100
             fields["heat"] = -n if n % 2 else n
@@ -83,7 +86,7 @@ def corpus() -> list[dict[str, Any]]:
         fields["related"] = [
             {
                 "title": f"Related {n}.{i} nopd",
-                "webUrl": f"https://{DOMAINS[(n + i) % 4]}/{(n + i) % 12}",
+                "webUrl": f"https://{DOMAINS[(n + i) % 4]}/{(n + i) % CORPUS_SIZE}",
                 "publishedDateTime": "2020-12-14T23:30:00Z",
                 "provider": {"name": DOMAINS[(n + i) % 4], "domain": DOMAINS[(n + i) % 4]},
                 "quality": i,
@@ -358,7 +361,8 @@ def continue_paging(api: Any, query: str, variables: dict[str, Any], connection:
                     path: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
     """The page after the end cursor continues this one: together they are one longer page."""
     edges = connection["edges"]
-    if not edges or not connection["pageInfo"]["hasNextPage"] or variables.get("last") is not None:
+    backwards = variables.get("last") is not None or (variables.get("first") is None and variables.get("before"))
+    if not edges or not connection["pageInfo"]["hasNextPage"] or backwards:
         return
     following = {**variables, "after": connection["pageInfo"]["endCursor"]}
     payload = api.execute(query, following)
@@ -498,7 +502,7 @@ def test_an_order_that_starts_with_id_is_the_id_order(api_for, direction):
     api = api_for(corpus())
     order = [{"field": "ID", "direction": direction}, {"field": "PUBLISHED_DATE_TIME"}]
     nodes = api.data(ARTICLES_QUERY, {"o": order, "first": 5})["articles"]["edges"]
-    ids = [f"a{n:02d}" for n in range(12)]
+    ids = [f"a{n:02d}" for n in range(CORPUS_SIZE)]
     assert [edge["node"]["id"] for edge in nodes] == (ids if direction == "ASC" else ids[::-1])[:5]
 
 
@@ -543,6 +547,42 @@ def test_texts_with_nul_match_nothing_on_every_store(api_for, variables, ids):
     data = api.data(NUL_QUERY, variables)
     assert [node["id"] for node in data["articles"]["nodes"]] == ids
     assert [data[name] for name in ("provider", "topic", "article", "articleByUrl")] == [None] * 4
+
+
+def test_serve_with_workers_accepts_connections_with_nagle_off(monkeypatch):
+    # benchmarks/load.py found every keep-alive request to `serve --workers 2` taking ~44 ms: uvicorn
+    # binds that socket with protocol 0, so asyncio never set TCP_NODELAY on its connections.
+    import asyncio
+    import socket
+
+    from uvicorn.config import Config
+
+    from graph import cli
+
+    monkeypatch.setattr(Config, "bind_socket", Config.bind_socket)  # put back after the test
+    cli._bind_workers_socket_as_tcp()
+    listener = Config(app="graph.app:app_from_env", host="127.0.0.1", port=0, log_level="warning").bind_socket()
+
+    class Accepted(asyncio.Protocol):
+        nodelay: int | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            Accepted.nodelay = transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            transport.close()
+
+    async def connect() -> None:
+        server = await asyncio.get_running_loop().create_server(Accepted, sock=listener)
+        async with server:
+            _, writer = await asyncio.open_connection(*listener.getsockname())
+            await writer.drain()
+            while Accepted.nodelay is None:
+                await asyncio.sleep(0.01)
+            writer.close()
+            await writer.wait_closed()
+
+    asyncio.run(connect())
+    assert listener.proto == socket.IPPROTO_TCP
+    assert Accepted.nodelay == 1
 
 
 # Token soup: GraphQL's own tokens and the schema's names, so that random texts often parse

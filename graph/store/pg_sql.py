@@ -17,7 +17,7 @@ provider of an article, joined for PROVIDER_NAME ordering).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graph import filters
@@ -123,32 +123,47 @@ def _element_scope(entity: str, alias: str) -> Scope:
     )
 
 
-def compile_filter(f: Filter, scope: Scope, params: Params) -> str:
-    """A two-valued SQL condition equivalent to graph.filters.matches(f, ...) in this scope."""
+def compile_filter(f: Filter, scope: Scope, params: Params, positive: bool = False) -> str:
+    """An SQL condition equivalent to graph.filters.matches(f, ...) in this scope.
+
+    ``positive`` says the condition is used where NULL acts as false (a WHERE
+    clause, under AND/OR but no NOT): there ``x = v`` may stay plain, which lets
+    the planner use an index, instead of the two-valued ``(x = v) IS TRUE``
+    that a NOT needs.
+    """
     if isinstance(f, And):
         if not f.parts:
             return "TRUE"
-        return "(" + " AND ".join(compile_filter(part, scope, params) for part in f.parts) + ")"
+        return "(" + " AND ".join(compile_filter(part, scope, params, positive) for part in f.parts) + ")"
     if isinstance(f, Or):
         if not f.parts:
             return "FALSE"
-        return "(" + " OR ".join(compile_filter(part, scope, params) for part in f.parts) + ")"
+        return "(" + " OR ".join(compile_filter(part, scope, params, positive) for part in f.parts) + ")"
     if isinstance(f, Not):
-        return f"(NOT {compile_filter(f.part, scope, params)})"
+        return f"(NOT {compile_filter(f.part, scope, params, not positive)})"
     if isinstance(f, ProviderIs):
-        return _provider_is(f.filter, scope, params)
+        return _provider_is(f.filter, scope, params, positive)
     if isinstance(f, Each):
         return _each(f, scope, params)
     if isinstance(f, Compare):
-        return _compare(f, scope, params)
+        return _compare(f, scope, params, positive)
     raise FilterError(f"unknown filter node {f!r}")
 
 
-def _provider_is(inner: Filter, scope: Scope, params: Params) -> str:
+def _provider_is(inner: Filter, scope: Scope, params: Params, positive: bool) -> str:
     """The provider as the catalog knows it; an entity without a provider is matched against {}."""
     if inner == filters.TRUE:
         return "TRUE"
-    condition = compile_filter(inner, PROVIDER_SCOPE, params)
+    if (
+        isinstance(inner, Compare)
+        and inner.field == "domain"
+        and inner.op in ("eq", "in")
+        and not holds_nul(inner.value)
+    ):
+        # The catalog holds every domain an article or related item names, so "its provider's
+        # domain is v" is "its domain is v": a plain comparison the provider_domain index serves.
+        return _compare(inner, replace(PROVIDER_SCOPE, value=lambda name, kind: scope.domain), params, positive)
+    condition = compile_filter(inner, PROVIDER_SCOPE, params, positive=True)
     # What the filter says of "no provider" (every field null) is a constant: work it out here.
     without = filters.matches(inner, {}, "provider", lambda _domain: None)
     domain = scope.domain
@@ -161,7 +176,8 @@ def _provider_is(inner: Filter, scope: Scope, params: Params) -> str:
 def _each(f: Each, scope: Scope, params: Params) -> str:
     alias = params.alias()
     sub = filters.SUB_ENTITY[f.field]
-    inner = compile_filter(f.filter, _element_scope(sub, alias), params)
+    # "every" tests NOT inner, so inner must be two-valued there; the others test it in a WHERE.
+    inner = compile_filter(f.filter, _element_scope(sub, alias), params, positive=f.quantifier != "every")
     source = f"jsonb_array_elements({scope.items(f.field)}) AS {alias}(v)"
     if f.quantifier == "some":
         return f"EXISTS (SELECT 1 FROM {source} WHERE {inner})"
@@ -177,7 +193,7 @@ def holds_nul(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and any(isinstance(v, str) and NUL in v for v in value)
 
 
-def _compare(f: Compare, scope: Scope, params: Params) -> str:
+def _compare(f: Compare, scope: Scope, params: Params, positive: bool = False) -> str:
     kind = ENTITIES[scope.entity].get(f.field)
     if kind is None:
         raise FilterError(f"unknown filter field {f.field!r}")
@@ -206,29 +222,33 @@ def _compare(f: Compare, scope: Scope, params: Params) -> str:
             return f"(cardinality({x}) {'=' if value else '<>'} 0)"
         raise FilterError(f"unknown operator {op!r} for {f.field}")
     cast = CASTS[kind]
+
+    def holds(test: str) -> str:  # true, never NULL (plain where NULL counts as false anyway)
+        return f"({test})" if positive else f"(({test}) IS TRUE)"
+
     if op == "isNull":
         return f"({x} IS {'' if value else 'NOT '}NULL)"
     if op == "eq":
         if scope.document is not None and f.field in CONTAINMENT_FIELDS:
             return f"({scope.document} @> jsonb_build_object('{f.field}', {params(value, 'text')}))"
-        return f"(({x} = {params(value, cast)}) IS TRUE)"
+        return holds(f"{x} = {params(value, cast)}")
     if op == "ne":
         return f"(({x} = {params(value, cast)}) IS NOT TRUE)"
     if op == "in":
-        return f"(({x} = ANY({params(value, cast + '[]')})) IS TRUE)"
+        return holds(f"{x} = ANY({params(value, cast + '[]')})")
     if op == "notIn":
         return f"(({x} = ANY({params(value, cast + '[]')})) IS NOT TRUE)"
     comparison = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}.get(op)
     if comparison is not None:
-        return f"(({x} {comparison} {params(value, cast)}) IS TRUE)"
+        return holds(f"{x} {comparison} {params(value, cast)}")
     folded = scope.folded(f.field)
     if op == "contains":
-        return f"((strpos({folded}, {params(value, 'text')}) > 0) IS TRUE)"
+        return holds(f"strpos({folded}, {params(value, 'text')}) > 0")
     if op == "startsWith":
-        return f"(starts_with({folded}, {params(value, 'text')}) IS TRUE)"
+        return holds(f"starts_with({folded}, {params(value, 'text')})")
     if op == "endsWith":
         operand = params(value, "text")
-        return f"((right({folded}, char_length({operand})) = {operand}) IS TRUE)"
+        return holds(f"right({folded}, char_length({operand})) = {operand}")
     raise FilterError(f"unknown operator {op!r}")
 
 

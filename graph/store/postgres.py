@@ -190,7 +190,7 @@ class PostgresStore:
 def _article_conditions(query: ArticleQuery, params: Params) -> list[str]:
     conditions = []
     if query.filter != filters.TRUE:
-        conditions.append(compile_filter(query.filter, ARTICLE_SCOPE, params))
+        conditions.append(compile_filter(query.filter, ARTICLE_SCOPE, params, positive=True))
     if query.search:
         conditions.append(search_condition(query.search, params))
     return conditions or ["TRUE"]
@@ -420,7 +420,7 @@ class PostgresReader:
 
     async def find_providers(self, query: ProviderQuery, window: Window) -> Page:
         params = Params()
-        where = "TRUE" if query.filter == filters.TRUE else compile_filter(query.filter, PROVIDER_SCOPE, params)
+        where = "TRUE" if query.filter == filters.TRUE else compile_filter(query.filter, PROVIDER_SCOPE, params, positive=True)
         ordering = provider_ordering(query.order)
         rows, has_next, has_previous = await self._page(
             params, None, "ng_providers p", where, ordering, ["p.name", "p.domain", "p.article_count"], window
@@ -435,7 +435,7 @@ class PostgresReader:
 
     async def count_providers(self, query: ProviderQuery) -> int:
         params = Params()
-        where = "TRUE" if query.filter == filters.TRUE else compile_filter(query.filter, PROVIDER_SCOPE, params)
+        where = "TRUE" if query.filter == filters.TRUE else compile_filter(query.filter, PROVIDER_SCOPE, params, positive=True)
         return int((await self._one(f"SELECT count(*) FROM ng_providers p WHERE {where}", params.values))[0])
 
     async def get_topics(self, names: Sequence[str]) -> list[dict[str, Any] | None]:
