@@ -347,3 +347,13 @@ def test_cors_origins_from_configuration(db):
 def test_cors_origins_from_the_environment(db):
     with running_server(db, env={"NEWSGRAPH_CORS_ORIGINS": ORIGIN}) as server:
         assert preflight(server, ORIGIN).headers["access-control-allow-origin"] == ORIGIN
+
+
+def test_healthz_reports_the_store(server):
+    response = server.client.get("/healthz")
+    assert response.status_code == 200
+    health = response.json()
+    assert health["status"] == "ok"
+    assert health["articles"] == 2
+    assert health["warm"] is True  # two articles: a search builds its index at once
+    assert len(health["version"]) == 32  # the data version the response cache and ETags use

@@ -43,6 +43,8 @@ URL_FIELDS = ("originalUrl", "webUrl", "ampWebUrl", "cdnAmpWebUrl")
 COLUMNS = ("publishedDateTime", "quality", "heat", "title", "category", "type", "published", "provider", "topics")
 RANGE_OPS = frozenset({"eq", "gt", "gte", "lt", "lte"})
 MATCH_CACHE_SIZE = 64
+# Stores this large build their search index at load, in a thread; smaller ones on the first search.
+SEARCH_PREBUILD_MIN = 1000
 # Below this many matches a plain Python sort is quicker than numpy's set-up.
 NUMPY_SORT_MIN = 256
 _NOTHING = object()
@@ -679,8 +681,8 @@ class SnapshotReader:
 
     @property
     def warm(self) -> bool:
-        """Whether every index is built (a search now waits for nothing)."""
-        return self.snapshot.search_ready
+        """Whether a search waits for nothing (small stores build their index in an instant)."""
+        return self.snapshot.search_ready or len(self.snapshot.docs) < SEARCH_PREBUILD_MIN
 
     async def _searchable(self, query: ArticleQuery) -> None:
         """A search waits for the index in a thread, never blocking the event loop while it is built."""

@@ -37,7 +37,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from graph.store.base import Document, SeedMark, StoreError, WriteResult
-from graph.store.memory import Snapshot, SnapshotReader
+from graph.store.memory import SEARCH_PREBUILD_MIN, Snapshot, SnapshotReader
 
 FORMAT = 1
 ARTICLES = "articles"
@@ -45,8 +45,6 @@ META = "meta"
 # How long a request waits for a changed file to be loaded before it is served
 # from the previous snapshot (the new one still arrives, for later requests).
 RELOAD_WAIT_SECONDS = 2.0
-# Small stores build their search index on the first search; larger ones at load, in a thread.
-SEARCH_PREBUILD_MIN = 1000
 # The first bytes of a database this module wrote (orjson, meta table first).
 _HEADER = re.compile(rb'\{"meta":\{"1":\{"format":(\d+),"version":"([0-9a-f]{32})"\}\}')
 MARKS_FORMAT = 1
