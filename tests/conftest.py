@@ -8,6 +8,7 @@ except under CI=true, where a missing server fails them.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import contextlib
 import os
 import sys
@@ -184,3 +185,13 @@ def newsgraph(*args: str, cwd: Path | None = None, env: dict[str, str] | None = 
         timeout=kwargs.pop("timeout", 120),
         **kwargs,
     )
+
+
+def without_root_powers() -> None:
+    """preexec_fn: as root, drop the capabilities that ignore file permissions (so chmod counts)."""
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, from the bounding set
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")

@@ -5,7 +5,6 @@ standing in for a full disk) says so in one line and leaves the old one intact.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import random
 import resource
@@ -16,7 +15,7 @@ import time
 from pathlib import Path
 
 import orjson
-from conftest import SEEDS, newsgraph
+from conftest import SEEDS, newsgraph, without_root_powers
 from tinydb import TinyDB
 
 from benchmarks.generate import generate
@@ -102,16 +101,6 @@ def wait_for_a_temporary_file(process: subprocess.Popen[bytes], folder: Path) ->
     while process.poll() is None and time.monotonic() < deadline:
         if folder.is_dir() and any(name.endswith(".tmp") for name in os.listdir(folder)):
             return
-
-
-def without_root_powers() -> None:
-    """preexec_fn: as root, drop the capabilities that ignore file permissions (so chmod counts)."""
-    if os.geteuid() != 0:
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, from the bounding set
-        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
-            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
 
 
 def seeded(tmp_path: Path) -> bytes:

@@ -6,7 +6,6 @@ as any user of the file would open it.
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import os
 import pty
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SEEDS, Api, newsgraph
+from conftest import Api, SEEDS, newsgraph, without_root_powers
 from tinydb import TinyDB
 
 SHIPPED = SEEDS / "000_9a7be0820e1ffd4a.txt"
@@ -222,16 +221,6 @@ def test_unreadable_files_are_reported(tmp_path):
     assert result.returncode == 1
     assert result.stderr.splitlines() == ["s/broken.md:1: cannot read the file: No such file or directory"]
     assert counts(result)[0] == (1, 1, 0, 0, 1, 0)
-
-
-def without_root_powers() -> None:
-    """preexec_fn: as root, drop the capabilities that ignore file permissions (so chmod counts)."""
-    if os.geteuid() != 0:
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, from the bounding set
-        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
-            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
 
 
 def test_a_file_without_read_permission_is_reported(tmp_path):
