@@ -415,40 +415,31 @@ PROVIDER_TEXT_SORT = {"name": ("p.name_cf", "p.name"), "domain": ("p.domain_cf",
 
 
 def article_ordering(order: Sequence[OrderKey], score: str | None) -> Ordering:
-    ordering = Ordering()
-    for key in order:
-        if key.field in TEXT_SORT:
-            folded, raw = TEXT_SORT[key.field]
-            ordering.columns.append(SortColumn(folded, key.descending, "text"))
-            ordering.columns.append(SortColumn(raw, key.descending, "text"))
-            ordering.folds.append(True)
-        elif key.field == "relevance":
-            ordering.columns.append(SortColumn(score or "NULL::numeric", key.descending, "numeric"))
-            ordering.folds.append(False)
-        elif key.field in ARTICLE_SORT:
-            sql, cast = ARTICLE_SORT[key.field]
-            ordering.columns.append(SortColumn(sql, key.descending, cast))
-            ordering.folds.append(False)
-        else:
-            raise FilterError(f"unknown article order field {key.field!r}")
-        ordering.value_columns.append(len(ordering.columns) - 1)
-    return ordering
+    plain = {**ARTICLE_SORT, "relevance": (score or "NULL::numeric", "numeric")}
+    return _ordering(order, TEXT_SORT, plain, "article")
 
 
 def provider_ordering(order: Sequence[OrderKey]) -> Ordering:
+    return _ordering(order, PROVIDER_TEXT_SORT, PROVIDER_SORT, "provider")
+
+
+def _ordering(
+    order: Sequence[OrderKey], text: dict[str, tuple[str, str]], plain: dict[str, tuple[str, str]], entity: str
+) -> Ordering:
+    """Sort columns: a text key sorts by its casefolded copy, then by the raw text (code point order)."""
     ordering = Ordering()
     for key in order:
-        if key.field in PROVIDER_TEXT_SORT:
-            folded, raw = PROVIDER_TEXT_SORT[key.field]
+        if key.field in text:
+            folded, raw = text[key.field]
             ordering.columns.append(SortColumn(folded, key.descending, "text"))
             ordering.columns.append(SortColumn(raw, key.descending, "text"))
             ordering.folds.append(True)
-        elif key.field in PROVIDER_SORT:
-            sql, cast = PROVIDER_SORT[key.field]
+        elif key.field in plain:
+            sql, cast = plain[key.field]
             ordering.columns.append(SortColumn(sql, key.descending, cast))
             ordering.folds.append(False)
         else:
-            raise FilterError(f"unknown provider order field {key.field!r}")
+            raise FilterError(f"unknown {entity} order field {key.field!r}")
         ordering.value_columns.append(len(ordering.columns) - 1)
     return ordering
 
