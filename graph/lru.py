@@ -7,9 +7,18 @@ from typing import Any
 
 
 class LRU(OrderedDict[Any, Any]):
-    def __init__(self, size: int) -> None:
+    """At most ``size`` entries and, when ``budget`` is given, at most that total weight.
+
+    Weights are what the caller says an entry costs (e.g. the length of a list
+    of matches), so that a few huge entries cannot pin unbounded memory.
+    """
+
+    def __init__(self, size: int, budget: int | None = None) -> None:
         super().__init__()
         self.size = size
+        self.budget = budget
+        self.weight = 0
+        self._weights: dict[Any, int] = {}
 
     def lookup(self, key: Any) -> Any:
         """The value under key (now the most recently used), or None."""
@@ -18,10 +27,15 @@ class LRU(OrderedDict[Any, Any]):
             self.move_to_end(key)
         return value
 
-    def keep(self, key: Any, value: Any) -> Any:
-        """Store value under key, dropping the least recently used past the size; returns value."""
+    def keep(self, key: Any, value: Any, weight: int = 1) -> Any:
+        """Store value under key, dropping the least recently used past the bounds; returns value."""
+        if self.budget is not None and weight > self.budget:
+            return value  # would push out everything else and still not fit
+        self.weight += weight - self._weights.get(key, 0)
+        self._weights[key] = weight
         self[key] = value
         self.move_to_end(key)
-        if len(self) > self.size:
-            self.popitem(last=False)
+        while len(self) > self.size or (self.budget is not None and self.weight > self.budget):
+            oldest, _ = self.popitem(last=False)
+            self.weight -= self._weights.pop(oldest)
         return value

@@ -45,7 +45,7 @@ CLIENT_CODES = {"BAD_USER_INPUT", "QUERY_TOO_COMPLEX", "GRAPHQL_PARSE_FAILED", "
 SCHEMA = strawberry_schema._schema
 DEFAULT_PAGE = 20
 # The function-scoped api_for store is built once per test and only read by the examples.
-FUZZ = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+FUZZ = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 # ---- the corpus: a few articles with every kind of value, missing and null included ------------
 

@@ -5,6 +5,7 @@ standing in for a full disk) says so in one line and leaves the old one intact.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import resource
@@ -17,6 +18,8 @@ from pathlib import Path
 import orjson
 from conftest import SEEDS, newsgraph, without_root_powers
 from tinydb import TinyDB
+
+from graph.store.tinydb import TinyDBStore
 
 from benchmarks.generate import generate
 
@@ -32,6 +35,23 @@ def article_count(db: Path) -> int:
     data = orjson.loads(db.read_bytes())
     assert data["meta"]["1"]["format"] == 1
     return len(data["articles"])
+
+
+def file_ids(db: Path) -> list[str]:
+    return sorted(doc["id"] for doc in orjson.loads(db.read_bytes())["articles"].values())
+
+
+def served_ids(db: Path) -> list[str]:
+    async def read() -> list[str]:
+        store = TinyDBStore(db, preload=False)
+        await store.open()
+        try:
+            snapshot = (await store.reader()).snapshot
+            return [doc["id"] for doc in snapshot.docs]
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
 
 
 def start_seed(cwd: Path, *args: str) -> subprocess.Popen[bytes]:
@@ -81,6 +101,8 @@ def test_sigkill_at_any_moment_leaves_the_old_or_the_new_database(tmp_path):
         mid_write += any(db.parent.glob(".newsgraph.json.*.tmp"))  # killed before the rename
         count = article_count(db)
         assert count in (current, sizes[args]), (n, count)
+        # A server opening the database now serves exactly the file (its side file is this file's or ignored).
+        assert served_ids(db) == file_ids(db), n
         current = count
     print(f"{KILLS} kills: {killed_while_running} while running, {mid_write} before the new file was renamed")
     assert killed_while_running >= KILLS // 2
@@ -90,7 +112,12 @@ def test_sigkill_at_any_moment_leaves_the_old_or_the_new_database(tmp_path):
     process = start_seed(tmp_path, *grow)
     assert process.wait(120) == 0
     process.stderr.close()
-    assert sorted(p.name for p in db.parent.iterdir()) == [".newsgraph.json.lock", ".newsgraph.json.marks", "newsgraph.json"]
+    assert sorted(p.name for p in db.parent.iterdir()) == [
+        ".newsgraph.json.lock",
+        ".newsgraph.json.marks",
+        ".newsgraph.json.snapshot",
+        "newsgraph.json",
+    ]
     with TinyDB(db) as tiny:
         assert len(tiny.table("articles")) == BASE_FILES + EXTRA_FILES
 
@@ -153,7 +180,7 @@ def test_a_write_that_runs_out_of_room_is_one_clear_line_and_the_old_database_st
     )
     assert (tmp_path / "db" / "newsgraph.json").read_bytes() == before
     assert sorted(p.name for p in (tmp_path / "db").iterdir()) == [
-        ".newsgraph.json.lock", ".newsgraph.json.marks", "newsgraph.json"
+        ".newsgraph.json.lock", ".newsgraph.json.marks", ".newsgraph.json.snapshot", "newsgraph.json"
     ]
     # and without the limit the same run succeeds
     result = newsgraph("seed", "more", "--db", "db/newsgraph.json", cwd=tmp_path)

@@ -421,7 +421,7 @@ def test_sql_answers_equal_the_in_memory_reference_on_random_data(pg_store, run)
         docs = {d["id"]: d for d in (_random_article(rng, n) for n in range(rng.randrange(1, 20)))}
         run(store.write(list(docs.values()), [i for i in stored if i not in docs]))
         stored = list(docs)
-        reference = SnapshotReader(Snapshot(list(docs.values()), "reference"))
+        reference = SnapshotReader(Snapshot.build(list(docs.values()), "reference"))
         actual = run(store.reader())
         for _ in range(12):
             searching = rng.random() < 0.4

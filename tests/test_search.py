@@ -18,11 +18,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from conftest import article
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graph import search
+from graph.documents import parse_file
 
 ALL = sorted(
     [
@@ -294,3 +296,35 @@ def test_search_membership_equals_the_definition(api_for, run):
             assert found_set(api, text) == reference(docs, text), text
 
     check()
+
+
+def test_postings_packed_in_chunks_equal_postings_packed_at_once(tmp_path):
+    from benchmarks.generate import generate
+
+    docs = [parse_file(path, path.read_bytes()) for path in sorted(generate(tmp_path, 40, seed=3))]
+    whole = search.SearchIndex(docs, pack_every=len(docs) + 1)
+    for pack_every in (1, 3, 7):
+        chunked = search.SearchIndex(docs, pack_every=pack_every)
+        assert sorted(chunked.postings) == sorted(whole.postings)
+        for word, (numbers, tfs) in whole.postings.items():
+            assert chunked.postings[word][0].tolist() == numbers.tolist(), word
+            assert chunked.postings[word][1].tolist() == tfs.tolist(), word
+        assert chunked.lengths.tolist() == whole.lengths.tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(min_value=-1e9, max_value=1e9, allow_nan=False),
+            # values at or next to a half in the 7th decimal place, where rounding is decided
+            st.builds(lambda k, ulps: float(np.nextafter(float(f"{k}.5e-6"), np.inf * ulps)) if ulps else float(f"{k}.5e-6"),
+                      st.integers(0, 10**8), st.sampled_from([-1, 0, 1])),
+        ),
+        min_size=1,
+        max_size=50,
+    )
+)
+def test_round6_is_pythons_round(values):
+    rounded = search.round6(np.array(values, dtype=np.float64))
+    assert rounded.tolist() == [round(v, 6) for v in values]

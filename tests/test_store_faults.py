@@ -5,12 +5,15 @@ The side file of seed marks is only a cache: stale, damaged or missing, the seed
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import orjson
 import pytest
 from conftest import SEEDS, newsgraph
 from tinydb import TinyDB
+
+from graph.store.tinydb import TinyDBStore
 
 DB = "db/newsgraph.json"
 
@@ -103,3 +106,76 @@ def test_a_damaged_or_stale_marks_file_changes_nothing(tmp_path, damage):
     # written again, the marks file is back and used
     assert (tmp_path / "db" / ".newsgraph.json.marks").exists()
     assert seed(tmp_path, "s").stdout.startswith("loaded 3: 0 new, 0 updated, 3 unchanged; ")
+
+
+# ---- the snapshot side file: only a cache, never believed when it does not fit the file
+
+
+def served(tmp_path: Path) -> tuple[list[tuple[str, str]], bool]:
+    """(id, title) of every article a freshly opened store serves, and whether it came from the side file."""
+
+    async def read() -> tuple[list[tuple[str, str]], bool]:
+        store = TinyDBStore(tmp_path / DB, preload=False)
+        await store.open()
+        try:
+            snapshot = (await store.reader()).snapshot
+            pairs = [(doc["id"], doc["title"]) for doc in snapshot.docs]
+            # Loaded through the side file, the snapshot holds the database file's own bytes.
+            return pairs, snapshot.docs.size == (tmp_path / DB).stat().st_size
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
+
+
+def test_a_server_starts_from_the_side_file_written_with_the_database(tmp_path):
+    write_seeds(tmp_path, 3)
+    seed(tmp_path, "s")
+    assert served(tmp_path) == ([("a0", "T0"), ("a1", "T1"), ("a2", "T2")], True)
+
+
+def shifted_spans(saved: dict) -> dict:
+    return {**saved, "starts": [s + 1 for s in saved["starts"]]}
+
+
+def swapped_spans(saved: dict) -> dict:
+    # Each span still a whole JSON object, but of the wrong article: the column check catches it.
+    return {**saved, "starts": saved["starts"][::-1], "ends": saved["ends"][::-1]}
+
+
+def short_columns(saved: dict) -> dict:
+    columns = {field: values[:-1] for field, values in saved["state"]["columns"].items()}
+    return {**saved, "state": {**saved["state"], "columns": columns}}
+
+
+def other_database(saved: dict) -> dict:
+    return {**saved, "database": [0, 0, 0]}
+
+
+def other_version(saved: dict) -> dict:
+    return {**saved, "version": "0" * 32}
+
+
+@pytest.mark.parametrize(
+    "damage", [b"", b"{not json", b"[]", shifted_spans, swapped_spans, short_columns, other_database, other_version]
+)
+def test_a_damaged_or_stale_side_file_is_ignored(tmp_path, damage):
+    write_seeds(tmp_path, 3)
+    seed(tmp_path, "s")
+    side = tmp_path / "db" / ".newsgraph.json.snapshot"
+    side.write_bytes(damage if isinstance(damage, bytes) else orjson.dumps(damage(orjson.loads(side.read_bytes()))))
+    assert served(tmp_path) == ([("a0", "T0"), ("a1", "T1"), ("a2", "T2")], False)
+
+
+def test_a_database_edited_by_stock_tinydb_is_served_as_edited(tmp_path):
+    write_seeds(tmp_path, 3)
+    seed(tmp_path, "s")
+    with TinyDB(tmp_path / DB) as db:  # rewrites the file in place, its own way; the side file stays behind
+        from tinydb import Query
+
+        db.table("articles").update({"title": "edited"}, Query().id == "a1")
+    assert served(tmp_path) == ([("a0", "T0"), ("a1", "edited"), ("a2", "T2")], False)
+    (tmp_path / "s" / "a0.md").write_text("---\ntitle: changed\n---\n", encoding="utf-8")
+    assert seed(tmp_path, "s").stdout.startswith("loaded 3: 0 new, 1 updated, 2 unchanged; ")
+    # the write brings the side file back (and keeps the edit: the seed only rewrites what its files changed)
+    assert served(tmp_path) == ([("a0", "changed"), ("a1", "edited"), ("a2", "T2")], True)

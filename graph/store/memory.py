@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import bisect
 import gc
+import hashlib
 import threading
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
@@ -24,8 +24,9 @@ import numpy as np
 from graph import filters
 from graph.documents import format_datetime
 from graph.lru import LRU
-from graph.filters import And, Compare, Filter, ProviderIs
-from graph.search import SearchIndex
+from graph.filters import And, Compare, Filter, Not, Or, ProviderIs
+from graph.search import Scores, SearchIndex
+from graph.store.encoded import EncodedDocuments
 from graph.store.base import (
     TEXT_SORT_FIELDS,
     ArticleQuery,
@@ -39,10 +40,10 @@ from graph.store.base import (
 )
 
 URL_FIELDS = ("originalUrl", "webUrl", "ampWebUrl", "cdnAmpWebUrl")
-# Per-document value lists (see Snapshot).
-COLUMNS = ("publishedDateTime", "quality", "heat", "title", "category", "type", "published", "provider", "topics")
 RANGE_OPS = frozenset({"eq", "gt", "gte", "lt", "lte"})
-MATCH_CACHE_SIZE = 64
+MATCH_CACHE_SIZE = 1024
+# Bytes of match lists (and relevance scores) each snapshot's caches may hold.
+MATCH_CACHE_BYTES = 64 * 2**20
 # Stores this large build their search index at load, in a thread; smaller ones on the first search.
 SEARCH_PREBUILD_MIN = 1000
 # Below this many matches a plain Python sort is quicker than numpy's set-up.
@@ -118,63 +119,81 @@ def _week_start(day: str) -> str:
     return bucket_start(date.fromisoformat(day), "WEEK").isoformat()
 
 
-# Never served, so never held in memory (the file keeps them).
-UNSERVED = ("secured", "_seed")
+def derive_state(docs: Sequence[Document]) -> dict[str, Any]:
+    """What a Snapshot keeps besides its documents, from the documents in id order.
 
-
-class Compactor:
-    """Shrinks documents in memory without changing what they say.
-
-    Repeated values become one shared object: a provider mapping seen in many
-    articles and related items, and the same URL in several URL fields; short
-    categorical strings are interned. Unserved keys are dropped.
+    Plain JSON data (the TinyDB store saves it beside the database file, so a
+    server starts without decoding a single document): the columns, the URL
+    index and the provider catalog. Everything else a Snapshot holds is cheap
+    to derive from these.
     """
-
-    def __init__(self) -> None:
-        self.providers: dict[tuple[Any, Any], dict[str, Any]] = {}
-
-    def provider(self, provider: dict[str, Any]) -> dict[str, Any]:
-        if len(provider) != 2 or "domain" not in provider or "name" not in provider:
-            return provider
-        key = (provider["name"], provider["domain"])
-        shared = self.providers.get(key)
-        if shared is None:
-            shared = self.providers[key] = {"name": _intern(key[0]), "domain": _intern(key[1])}
-        return shared
-
-    def urls(self, item: dict[str, Any], fields: Sequence[str]) -> None:
-        seen: dict[str, str] = {}
-        for field in fields:
-            value = item.get(field)
-            if isinstance(value, str):
-                item[field] = seen.setdefault(value, value)
-
-    def document(self, doc: Document, owned: bool = False) -> Document:
-        if owned:  # nobody else holds it: shrink it in place
-            for key in UNSERVED:
-                doc.pop(key, None)
-        else:  # a copy: the caller's mapping (e.g. the raw data a seed writes back) keeps every key
-            doc = {key: value for key, value in doc.items() if key not in UNSERVED}
-        for key in ("category", "type"):
-            if isinstance(doc.get(key), str):
-                doc[key] = _intern(doc[key])
-        if isinstance(doc.get("topics"), list):
-            doc["topics"] = [_intern(t) if isinstance(t, str) else t for t in doc["topics"]]
-        if isinstance(doc.get("provider"), dict):
-            doc["provider"] = self.provider(doc["provider"])
-        self.urls(doc, URL_FIELDS)
+    # Column by column: list comprehensions are several times quicker than one loop doing everything.
+    columns: dict[str, list[Any]] = {
+        field: [doc.get(field) for doc in docs]
+        for field in ("id", "publishedDateTime", "quality", "heat", "title", "category", "type")
+    }
+    columns["published"] = [doc.get("published") is True for doc in docs]
+    providers = [doc.get("provider") for doc in docs]
+    columns["provider"] = [p.get("domain") if p else None for p in providers]
+    columns["topics"] = [list(dict.fromkeys(t)) if (t := doc.get("topics")) else [] for doc in docs]
+    # The URL index: (hash of a URL, number of an article with it in a URL field), ascending.
+    pairs = sorted(
+        {(url_hash(url), n) for field in URL_FIELDS for n, url in enumerate([doc.get(field) for doc in docs]) if url}
+    )
+    article_counts = Counter(domain for domain in columns["provider"] if domain is not None)
+    names: dict[str, Counter[str]] = {}
+    for provider in providers:
+        if provider and provider.get("domain") is not None:
+            names.setdefault(provider["domain"], Counter())[provider.get("name") or ""] += 1
+    for doc in docs:
         for item in doc.get("related") or ():
-            if isinstance(item, dict):
-                if isinstance(item.get("provider"), dict):
-                    item["provider"] = self.provider(item["provider"])
-                if isinstance(item.get("type"), str):
-                    item["type"] = _intern(item["type"])
-                self.urls(item, ("webUrl", "ampWebUrl", "cdnAmpWebUrl"))
-        return doc
+            related_provider = item.get("provider")
+            if related_provider:
+                names.setdefault(related_provider["domain"], Counter())[related_provider.get("name") or ""] += 1
+    catalog: dict[str, dict[str, Any]] = {}
+    for domain, counter in names.items():
+        named = [(count, name) for name, count in counter.items() if name]
+        best = min(named, key=lambda cn: (-cn[0], cn[1].casefold(), cn[1]))[1] if named else domain
+        catalog[domain] = {"name": best, "domain": domain, "articleCount": article_counts[domain]}
+    return {
+        "columns": columns,
+        "url_hashes": [h for h, _ in pairs],
+        "url_numbers": [n for _, n in pairs],
+        "providers": catalog,
+    }
 
 
-def _intern(value: Any) -> Any:
-    return sys.intern(value) if isinstance(value, str) else value
+def url_hash(url: str) -> int:
+    """A stable 64-bit hash of a URL (Python's own str hash changes from one process to the next)."""
+    return int.from_bytes(hashlib.blake2b(url.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little", signed=True)
+
+
+def _shared(column: list[Any]) -> list[Any]:
+    """The column with equal values as one object (categorical strings repeat thousands of times)."""
+    seen: dict[Any, Any] = {}
+    return [seen.setdefault(v, v) for v in column]
+
+
+def _shared_topics(column: list[list[str]]) -> list[list[str]]:
+    seen: dict[str, str] = {}
+    return [[seen.setdefault(t, t) for t in topics] for topics in column]
+
+
+# Fields a residual filter can check from the columns alone, without decoding documents.
+COLUMN_FILTER_FIELDS = frozenset(
+    {"id", "title", "category", "type", "quality", "heat", "published", "publishedDateTime", "topics", "provider"}
+)
+
+
+def filter_fields(f: Filter) -> set[str]:
+    """The article fields a filter reads."""
+    if isinstance(f, (And, Or)):
+        return set().union(*(filter_fields(p) for p in f.parts))
+    if isinstance(f, Not):
+        return filter_fields(f.part)
+    if isinstance(f, ProviderIs):
+        return {"provider"}
+    return {f.field}
 
 
 def _positions(column: list[Any]) -> dict[Any, list[int]]:
@@ -287,38 +306,31 @@ class FacetTables:
 class Snapshot:
     """Articles held in memory, with id, URL, value, range and search indexes.
 
-    Besides the documents (numbered 0..n-1 in id order) it keeps columns: one
-    list per filtered, sorted or faceted field, holding each document's value.
+    The documents (numbered 0..n-1 in id order) stay JSON until one is served
+    (graph.store.encoded); besides them it keeps columns: one list per
+    filtered, sorted or faceted field, holding each document's value.
     Sorting and facets then run over C-level ``list.__getitem__`` lookups
     instead of dict lookups per document, and exact-value and range indexes
     turn the selective parts of a filter into candidate sets without a scan.
     """
 
-    def __init__(self, docs: Iterable[Document], version: str, owned: bool = False) -> None:
-        """``owned``: the documents are the snapshot's alone and may be shrunk in place."""
+    def __init__(self, docs: Sequence[Document], version: str, state: dict[str, Any]) -> None:
+        """``docs`` in id order (usually EncodedDocuments) and their ``derive_state``."""
         self.version = version
-        compactor = Compactor()
-        self.docs: list[Document] = sorted(
-            (compactor.document(doc, owned) for doc in docs), key=lambda d: d["id"]
-        )
-        docs = self.docs
-        self.by_id: dict[str, int] = {doc["id"]: n for n, doc in enumerate(docs)}
-        # Column by column: list comprehensions are several times quicker than one loop doing everything.
-        columns: dict[str, list[Any]] = {
-            field: [doc.get(field) for doc in docs]
-            for field in ("publishedDateTime", "quality", "heat", "title", "category", "type")
-        }
-        columns["published"] = [doc.get("published") is True for doc in docs]
-        providers = [doc.get("provider") for doc in docs]
-        columns["provider"] = [p.get("domain") if p else None for p in providers]
-        columns["topics"] = [tuple(dict.fromkeys(t)) if (t := doc.get("topics")) else () for doc in docs]
-        # URL -> the lowest-numbered (lowest id) article with it in any URL field.
-        self.by_url: dict[str, int] = {}
-        missing = len(docs)
-        for field in URL_FIELDS:
-            for n, url in enumerate([doc.get(field) for doc in docs]):
-                if url and n < self.by_url.get(url, missing):
-                    self.by_url[url] = n
+        self.docs = docs
+        columns: dict[str, list[Any]] = dict(state["columns"])
+        if any(len(column) != len(docs) for column in columns.values()):
+            raise ValueError("the saved columns do not match the documents")
+        for field in ("category", "type", "provider"):
+            columns[field] = _shared(columns[field])
+        columns["topics"] = [tuple(topics) for topics in _shared_topics(columns["topics"])]
+        self.by_id: dict[str, int] = {article_id: n for n, article_id in enumerate(columns["id"])}
+        # URLs as 64-bit hashes in a sorted array: 16 bytes per URL instead of ~250 as dict keys.
+        self.url_hashes = np.array(state["url_hashes"], dtype=np.int64)
+        self.url_numbers = np.array(state["url_numbers"], dtype=np.int32)
+        if len(self.url_hashes) != len(self.url_numbers):
+            raise ValueError("the saved URL index is damaged")
+        self.providers: dict[str, dict[str, Any]] = state["providers"]
         self.index: dict[str, dict[Any, list[int]]] = {
             "category": _positions(columns["category"]),
             "type": _positions(columns["type"]),
@@ -326,49 +338,34 @@ class Snapshot:
             "provider": _positions(columns["provider"]),
             "topics": {},
         }
-        topic_counts: Counter[str] = Counter()
         topic_index = self.index["topics"]
         for n, topics in enumerate(columns["topics"]):
             for topic in topics:
                 topic_index.setdefault(topic, []).append(n)
-        for topic, numbers in topic_index.items():
-            topic_counts[topic] = len(numbers)
-        article_counts = Counter(domain for domain in columns["provider"] if domain is not None)
-        names: dict[str, Counter[str]] = {}
-        for provider in providers:
-            if provider and provider.get("domain") is not None:
-                names.setdefault(provider["domain"], Counter())[provider.get("name") or ""] += 1
-        for doc in docs:
-            for item in doc.get("related") or ():
-                related_provider = item.get("provider")
-                if related_provider:
-                    names.setdefault(related_provider["domain"], Counter())[related_provider.get("name") or ""] += 1
-        self.providers: dict[str, dict[str, Any]] = {}
-        for domain, counter in names.items():
-            named = [(count, name) for name, count in counter.items() if name]
-            if named:
-                best = min(named, key=lambda cn: (-cn[0], cn[1].casefold(), cn[1]))[1]
-            else:
-                best = domain
-            self.providers[domain] = {"name": best, "domain": domain, "articleCount": article_counts[domain]}
+        topic_counts: Counter[str] = Counter({topic: len(numbers) for topic, numbers in topic_index.items()})
         columns["providerName"] = [
             None if domain is None else self.providers[domain]["name"] for domain in columns["provider"]
         ]
-        columns["id"] = [doc["id"] for doc in self.docs]
         self.columns = columns
         # The range index: publishedDateTime values in order (normalized UTC strings sort as instants).
         dated = sorted((v, n) for n, v in enumerate(columns["publishedDateTime"]) if v is not None)
         self.dates = [v for v, _ in dated]
-        self.dated_numbers = [n for _, n in dated]
+        self.dated_numbers = np.array([n for _, n in dated], dtype=np.int64)
         self.topic_counts = topic_counts
         self._search: SearchIndex | None = None
         self._search_lock = threading.Lock()
         self._sort_keys: dict[str, list[Any]] = {}
         self._rank_arrays: dict[str, Any] = {}
         self._tables: FacetTables | None = None
-        self._matches = LRU(MATCH_CACHE_SIZE)
+        self._matches = LRU(MATCH_CACHE_SIZE, MATCH_CACHE_BYTES)
         self._facets = LRU(FACET_CACHE_SIZE)
         self._providers = LRU(MATCH_CACHE_SIZE)
+
+    @classmethod
+    def build(cls, docs: Iterable[Document], version: str) -> Snapshot:
+        """A snapshot of documents given as dicts (encoded into a buffer of their own)."""
+        ordered = sorted(docs, key=lambda d: d["id"])
+        return cls(EncodedDocuments.encode(ordered), version, derive_state(ordered))
 
     # ---- lookups ---------------------------------------------------------------
 
@@ -377,8 +374,16 @@ class Snapshot:
         return None if n is None else self.docs[n]
 
     def get_by_url(self, url: str) -> Document | None:
-        n = self.by_url.get(url)
-        return None if n is None else self.docs[n]
+        """The lowest-numbered (lowest id) article with url in any URL field."""
+        key = url_hash(url)
+        i = int(np.searchsorted(self.url_hashes, key))
+        # Numbers ascend within one hash; a document is checked, so a hash collision cannot mislead.
+        while i < len(self.url_hashes) and self.url_hashes[i] == key:
+            doc = self.docs[int(self.url_numbers[i])]
+            if any(doc.get(field) == url for field in URL_FIELDS):
+                return doc
+            i += 1
+        return None
 
     def provider(self, domain: str | None) -> dict[str, Any] | None:
         return None if domain is None else self.providers.get(domain)
@@ -410,28 +415,56 @@ class Snapshot:
     def search_ready(self) -> bool:
         return self._search is not None
 
-    def matches(self, query: ArticleQuery) -> tuple[list[int], dict[int, float] | None]:
-        """Matching document numbers in query order, and relevance scores when searching."""
+    def matches(self, query: ArticleQuery) -> tuple[Any, Scores | None]:
+        """Matching document numbers in query order (a numpy array), and relevance scores when searching.
+
+        Kept per query (bounded in bytes): a popular filter is ranked once per data
+        version, whatever the size of its match set, and paging through it reuses it.
+        """
         cached = self._matches.lookup(query)
         if cached is not None:
             return cached
-        scores: dict[int, float] | None = None
+        scores: Scores | None = None
         candidates, residual = self._narrow(query.filter)
         if query.search is not None:
             found = self.search_index().search(query.search)
-            scores = found if found is not None else dict.fromkeys(range(len(self.docs)), 0.0)
+            scores = found if found is not None else Scores.uniform(len(self.docs))
             if candidates is None:
-                candidates = sorted(scores)
+                candidates = scores.numbers
             else:
-                candidates = [n for n in candidates if n in scores]
+                candidates = np.intersect1d(candidates, scores.numbers, assume_unique=True)
         elif candidates is None:
-            candidates = list(range(len(self.docs)))
+            candidates = np.arange(len(self.docs))
         if residual != filters.TRUE:
-            lookup = self.provider
-            docs = self.docs
-            candidates = [n for n in candidates if filters.matches(residual, docs[n], "article", lookup)]
-        numbers = self._sorted(candidates, query.order, scores)
-        return self._matches.keep(query, (numbers, scores))
+            candidates = self._check(candidates, residual)
+        numbers = np.asarray(self._sorted(candidates, query.order, scores), dtype=np.int32)
+        weight = numbers.nbytes + (scores.numbers.nbytes + scores.values.nbytes if scores is not None else 0)
+        return self._matches.keep(query, (numbers, scores), weight)
+
+    def _check(self, numbers: Any, residual: Filter) -> list[int]:
+        """The numbers whose documents match what the indexes could not answer."""
+        numbers = numbers.tolist() if isinstance(numbers, np.ndarray) else numbers
+        lookup = self.provider
+        fields = filter_fields(residual)
+        if fields <= COLUMN_FILTER_FIELDS:
+            # Every field it reads is a column: check a small mapping per document instead of decoding it.
+            columns = [(field, self.columns[field]) for field in fields]
+            if "provider" in fields:
+                domains = self.columns["provider"]
+                columns = [(f, c) for f, c in columns if f != "provider"]
+
+                def view(n: int) -> dict[str, Any]:
+                    out = {field: column[n] for field, column in columns}
+                    out["provider"] = None if domains[n] is None else {"domain": domains[n]}
+                    return out
+            else:
+
+                def view(n: int) -> dict[str, Any]:
+                    return {field: column[n] for field, column in columns}
+
+            return [n for n in numbers if filters.matches(residual, view(n), "article", lookup)]
+        decode = self.docs.decode if isinstance(self.docs, EncodedDocuments) else self.docs.__getitem__
+        return [n for n in numbers if filters.matches(residual, decode(n), "article", lookup)]
 
     def _sort_key(self, field: str) -> list[Any]:
         """A column whose values sort as the field's order says (text: casefolded, then code point)."""
@@ -445,10 +478,11 @@ class Snapshot:
             self._sort_keys[field] = key
         return key
 
-    def _sorted(self, numbers: list[int], order: Sequence[OrderKey], scores: dict[int, float] | None) -> list[int]:
+    def _sorted(self, numbers: Any, order: Sequence[OrderKey], scores: Scores | None) -> Any:
         """``numbers`` (in id order) in query order: nulls last both ways, ties in id order."""
-        if scores is None and len(numbers) >= NUMPY_SORT_MIN:
-            return self._sorted_by_ranks(numbers, order)
+        if len(numbers) >= NUMPY_SORT_MIN:
+            return self._sorted_by_ranks(numbers, order, scores)
+        numbers = numbers.tolist() if isinstance(numbers, np.ndarray) else numbers
         # Ids are unique: keys after an id key never decide, so the id ASC skipped below is the last one.
         ends = next((n + 1 for n, key in enumerate(order) if key.field == "id"), len(order))
         for key in reversed(order[:ends]):
@@ -456,8 +490,7 @@ class Snapshot:
                 continue  # numbers are in id order already, and every pass is stable
             if key.field == "relevance":
                 assert scores is not None
-                get = scores.__getitem__
-                numbers = sorted(numbers, key=get, reverse=key.descending)
+                numbers = sorted(numbers, key=scores.get, reverse=key.descending)
                 continue
             column = self._sort_key(key.field)
             present = [n for n in numbers if column[n] is not None]
@@ -468,19 +501,24 @@ class Snapshot:
                 numbers = sorted(present, key=column.__getitem__, reverse=key.descending) + missing
         return numbers
 
-    def _sorted_by_ranks(self, numbers: list[int], order: Sequence[OrderKey]) -> list[int]:
+    def _sorted_by_ranks(self, numbers: Any, order: Sequence[OrderKey], scores: Scores | None = None) -> Any:
         """The same order as the multi-pass sort, by one stable numpy lexsort over precomputed ranks."""
-        chosen = np.fromiter(numbers, dtype=np.int64, count=len(numbers))
+        chosen = np.asarray(numbers, dtype=np.int64)
         last = len(self.docs) + 1  # past every rank: nulls sort last in both directions
         keys = []
         for key in order:
             if key.field == "id" and not key.descending:
                 break  # the input is in id order and lexsort is stable: id ASC decides every later tie
+            if key.field == "relevance":
+                assert scores is not None  # every match has a score: no nulls
+                relevance = scores.of(chosen)
+                keys.append(-relevance if key.descending else relevance)
+                continue
             rank = self._ranks(key.field)[chosen]
             keys.append(np.where(rank < 0, last, (last - 1 - rank) if key.descending else rank))
         if not keys:
-            return numbers
-        return chosen[np.lexsort(keys[::-1])].tolist()
+            return chosen
+        return chosen[np.lexsort(keys[::-1])]
 
     def _ranks(self, field: str) -> Any:
         """Each document's dense rank in the field's ascending order (equal values share one); -1 for null."""
@@ -498,7 +536,7 @@ class Snapshot:
             ranks = self._rank_arrays[field] = values
         return ranks
 
-    def _value_function(self, scores: dict[int, float] | None) -> Callable[[int, str], Any]:
+    def _value_function(self, scores: Scores | None) -> Callable[[int, str], Any]:
         columns = self.columns
 
         def value(n: int, field: str) -> Any:
@@ -508,33 +546,39 @@ class Snapshot:
 
         return value
 
-    def _narrow(self, f: Filter) -> tuple[list[int] | None, Filter]:
-        """Candidates from the indexes (None: no index applies) and what is left to check on them.
+    def _narrow(self, f: Filter) -> tuple[Any, Filter]:
+        """Candidates from the indexes (ascending; None: no index applies) and what is left to check on them.
 
         Index lookups here are exact, so the parts they answer leave the filter;
-        only a range bound finer than a second stays in it to be checked.
+        only a range bound finer than a second stays in it to be checked. Range
+        bounds on the date are merged into one slice of the range index first.
         """
         parts = f.parts if isinstance(f, And) else (f,)
-        found: list[list[int]] = []
+        found: list[Any] = []
         rest: list[Filter] = []
+        lo, hi, ranged = 0, len(self.dates), False
         for part in parts:
-            candidates, exact = self._indexed(part)
-            if candidates is None:
-                rest.append(part)
-                continue
-            found.append(candidates)
+            if isinstance(part, Compare) and part.field == "publishedDateTime" and part.op in RANGE_OPS:
+                start, end, exact = self._date_bounds(part.op, part.value)
+                lo, hi, ranged = max(lo, start), min(hi, end), True
+            else:
+                candidates, exact = self._indexed(part)
+                if candidates is None:
+                    rest.append(part)
+                    continue
+                found.append(candidates)
             if not exact:
                 rest.append(part)
+        if ranged:
+            found.append(np.sort(self.dated_numbers[lo : max(lo, hi)]))
         residual = filters.TRUE if not rest else rest[0] if len(rest) == 1 else And(tuple(rest))
         if not found:
             return None, residual
         found.sort(key=len)
-        if len(found) == 1:
-            return found[0], residual
-        chosen = set(found[0])
+        chosen = found[0]
         for other in found[1:]:
-            chosen.intersection_update(other)
-        return sorted(chosen), residual
+            chosen = np.intersect1d(chosen, other, assume_unique=True)
+        return chosen, residual
 
     def _indexed(self, part: Filter) -> tuple[list[int] | None, bool]:
         """(sorted candidate numbers, whether they are exactly the part's matches) or (None, False)."""
@@ -545,8 +589,6 @@ class Snapshot:
             return None, False
         if not isinstance(part, Compare):
             return None, False
-        if part.field == "publishedDateTime" and part.op in RANGE_OPS:
-            return self._date_range_candidates(part.op, part.value)
         if part.field == "id" and part.op in ("eq", "in"):
             wanted = (part.value,) if part.op == "eq" else part.value
             return sorted({self.by_id[i] for i in wanted if i in self.by_id}), True
@@ -568,20 +610,19 @@ class Snapshot:
             return sorted(every), True
         return None, False
 
-    def _date_range_candidates(self, op: str, moment: datetime) -> tuple[list[int], bool]:
+    def _date_bounds(self, op: str, moment: datetime) -> tuple[int, int, bool]:
+        """The slice of the range index a date comparison selects, and whether it is exactly its matches."""
         text = format_datetime(moment)
         exact = moment.microsecond == 0
         dates = self.dates
         if op == "eq":
-            lo, hi = bisect.bisect_left(dates, text), bisect.bisect_right(dates, text)
-        elif op in ("gt", "gte"):
+            return bisect.bisect_left(dates, text), bisect.bisect_right(dates, text), exact
+        if op in ("gt", "gte"):
             # Stored values have whole seconds: a bound inside a second is widened, then checked.
             lo = bisect.bisect_right(dates, text) if op == "gt" and exact else bisect.bisect_left(dates, text)
-            hi = len(dates)
-        else:
-            lo = 0
-            hi = bisect.bisect_left(dates, text) if op == "lt" and exact else bisect.bisect_right(dates, text)
-        return sorted(self.dated_numbers[lo:hi]), exact
+            return lo, len(dates), exact
+        hi = bisect.bisect_left(dates, text) if op == "lt" and exact else bisect.bisect_right(dates, text)
+        return 0, hi, exact
 
     def find(self, query: ArticleQuery, window: Window) -> Page:
         numbers, scores = self.matches(query)
@@ -592,7 +633,7 @@ class Snapshot:
             return tuple(value(n, field) for field in fields)
 
         page = window_slice(numbers, keys, query.order, window)
-        page.items = [self.docs[n] for n in page.items]
+        page.items = [self.docs[n] for n in page.items.tolist()]
         return page
 
     def count_matches(self, query: ArticleQuery) -> int:
@@ -607,12 +648,7 @@ class Snapshot:
 
     def _selection(self, query: ArticleQuery) -> Any:
         """The matches of a query as a numpy index array (shared by all facets of the query)."""
-        key = (query, "selection", None)
-        selection = self._facets.lookup(key)
-        if selection is None:
-            numbers = self.matches(query)[0]
-            selection = self._facets.keep(key, np.fromiter(numbers, dtype=np.int64, count=len(numbers)))
-        return selection
+        return self.matches(query)[0]
 
     def facet_counts(self, query: ArticleQuery, field: str, first: int | None) -> list[tuple[str, int]]:
         ranked = self._facet(query, "counts", field, lambda selection: self.tables.counts(field, selection))

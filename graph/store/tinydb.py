@@ -10,6 +10,15 @@ kill at any moment leaves either the old or the new complete database. Writers
 take a lock file beside the database, one at a time; temporary files left by a
 killed writer are removed by the next one.
 
+A server starts without decoding the file: every write also saves a side file
+(``.newsgraph.json.snapshot``) with the snapshot's columns and indexes and
+where each article lies in the database file, so a server reads the file's
+bytes, keeps them as they are and decodes an article only when it is asked for
+(graph.store.encoded). The side file is written before the database is renamed
+into place and names the file it describes (inode, size, modification time and
+version); when it does not match, or is missing or damaged, the server decodes
+the whole file instead, as it would one written by stock TinyDB.
+
 A seed run needs only each article's ``_seed`` mark, not the whole database:
 after every write the marks are also kept in a small side file
 (``.newsgraph.json.marks``), tied to the database file it describes (inode,
@@ -28,7 +37,7 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +46,8 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from graph.store.base import Document, SeedMark, StoreError, WriteResult
-from graph.store.memory import SEARCH_PREBUILD_MIN, Snapshot, SnapshotReader
+from graph.store.encoded import EncodedDocuments
+from graph.store.memory import SEARCH_PREBUILD_MIN, Snapshot, SnapshotReader, derive_state
 
 FORMAT = 1
 ARTICLES = "articles"
@@ -48,6 +58,9 @@ RELOAD_WAIT_SECONDS = 2.0
 # The first bytes of a database this module wrote (orjson, meta table first).
 _HEADER = re.compile(rb'\{"meta":\{"1":\{"format":(\d+),"version":"([0-9a-f]{32})"\}\}')
 MARKS_FORMAT = 1
+SNAPSHOT_FORMAT = 1
+# Documents decoded to check a side file before it is believed.
+SPOT_CHECKS = 16
 
 Signature = tuple[int, int, int]
 
@@ -66,15 +79,7 @@ class AtomicJSONStorage(Storage):
             return None
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot read the database: {exc.strerror}") from None
-        if not data.strip():
-            return None
-        try:
-            loaded = orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
-            raise StoreError(f"{self.path}: not a newsgraph database (invalid JSON: {exc})") from None
-        if not isinstance(loaded, dict):
-            raise StoreError(f"{self.path}: not a newsgraph database (the top level is not an object)")
-        return loaded
+        return parse_database(data, self.path)
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         atomic_write(self.path, orjson.dumps(data), self.create_dirs)
@@ -83,11 +88,61 @@ class AtomicJSONStorage(Storage):
         pass
 
 
-def atomic_write(path: Path, payload: bytes, create_dirs: bool = True, durable: bool = True) -> None:
+def parse_database(data: bytes, path: Path) -> dict[str, Any] | None:
+    """The raw tables of a database file's bytes (None when it is empty); errors name the file."""
+    if not data.strip():
+        return None
+    try:
+        loaded = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise StoreError(f"{path}: not a newsgraph database (invalid JSON: {exc})") from None
+    if not isinstance(loaded, dict):
+        raise StoreError(f"{path}: not a newsgraph database (the top level is not an object)")
+    return loaded
+
+
+def encode_database(data: dict[str, Any]) -> tuple[bytes, dict[str, tuple[int, int]]]:
+    """``orjson.dumps(data)``, byte for byte, and where each article record lies in it.
+
+    The spans let a snapshot keep the file's own bytes and decode one article
+    when it is asked for (graph.store.encoded).
+    """
+    parts: list[bytes] = [b"{"]
+    offset = 1
+    spans: dict[str, tuple[int, int]] = {}
+    for t, (name, table) in enumerate(data.items()):
+        head = (b"," if t else b"") + orjson.dumps(name) + b":"
+        if name != ARTICLES:
+            parts += [head, orjson.dumps(table)]
+            offset += len(head) + len(parts[-1])
+            continue
+        parts.append(head + b"{")
+        offset += len(head) + 1
+        for r, (key, doc) in enumerate(table.items()):
+            label = (b"," if r else b"") + orjson.dumps(key) + b":"
+            encoded = orjson.dumps(doc)
+            parts += [label, encoded]
+            spans[key] = (offset + len(label), offset + len(label) + len(encoded))
+            offset += len(label) + len(encoded)
+        parts.append(b"}")
+        offset += 1
+    parts.append(b"}")
+    return b"".join(parts), spans
+
+
+def atomic_write(
+    path: Path,
+    payload: bytes,
+    create_dirs: bool = True,
+    durable: bool = True,
+    before_replace: Callable[[os.stat_result], None] | None = None,
+) -> None:
     """Replace path with payload so that readers and crashes see old or new, never a mix.
 
     ``durable`` fsyncs the file before the rename and the folder after it, so
-    the new file survives a power loss too (the side file of marks skips it).
+    the new file survives a power loss too (the side files skip it).
+    ``before_replace`` is called with the new file's status just before the
+    rename (which keeps its inode, size and modification time).
     """
     folder = path.parent
     try:
@@ -100,6 +155,9 @@ def atomic_write(path: Path, payload: bytes, create_dirs: bool = True, durable: 
                 handle.flush()
                 if durable:
                     os.fsync(handle.fileno())
+                status = os.fstat(handle.fileno())
+            if before_replace is not None:
+                before_replace(status)
             os.replace(temporary, path)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -167,6 +225,7 @@ class TinyDBStore:
         self.path = Path(path)
         self.preload = preload
         self._marks_path = self.path.parent / f".{self.path.name}.marks"
+        self._snapshot_path = self.path.parent / f".{self.path.name}.snapshot"
         self._db = TinyDB(self.path, storage=AtomicJSONStorage, create_dirs=True)
         self._snapshot: Snapshot | None = None
         self._signature: Signature | None = None
@@ -214,11 +273,13 @@ class TinyDBStore:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            signature = self._stat()
-            data = self._read()
-            # A reader does not need the raw file data once the snapshot holds it.
-            self._data = None
-            self._install(data, signature, owned=True)
+            signature, raw = self._read_bytes()
+            snapshot = self._saved_snapshot(raw, signature)
+            if snapshot is None:  # no side file for this file (or a stale one): decode it all
+                data = parse_database(raw, self.path) or {}
+                docs = [doc for doc in _articles(data, self.path).values() if "id" in doc]
+                snapshot = Snapshot.build(docs, _version(data))
+            self._install(snapshot, signature)
         finally:
             if was_enabled:
                 gc.enable()
@@ -226,12 +287,45 @@ class TinyDBStore:
         # on every collection (tail latency under load).
         gc.freeze()
 
-    def _install(self, data: dict[str, Any], signature: Signature | None, owned: bool = False) -> None:
-        """Swap in a snapshot of data; ``owned``: nothing else keeps data, its documents may be shrunk."""
-        docs = [doc for doc in _articles(data, self.path).values() if "id" in doc]
-        snapshot = Snapshot(docs, _version(data), owned)
+    def _read_bytes(self) -> tuple[Signature | None, bytes]:
+        """The database file's bytes and the signature they were read at (None, b"" when there is none)."""
+        try:
+            with open(self.path, "rb") as handle:
+                st = os.fstat(handle.fileno())
+                return (st.st_ino, st.st_mtime_ns, st.st_size), handle.read()
+        except FileNotFoundError:
+            return None, b""
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot read the database: {exc.strerror}") from None
+
+    def _saved_snapshot(self, raw: bytes, signature: Signature | None) -> Snapshot | None:
+        """The snapshot the side file describes over raw, when it was saved for exactly this file."""
+        header = _HEADER.match(raw[:128])
+        if signature is None or header is None or int(header.group(1)) != FORMAT:
+            return None
+        try:
+            saved = orjson.loads(self._snapshot_path.read_bytes())
+            if (
+                saved.get("format") != SNAPSHOT_FORMAT
+                or saved.get("database") != list(signature)
+                or saved.get("version") != header.group(2).decode()
+            ):
+                return None
+            docs = EncodedDocuments(raw, saved["starts"], saved["ends"])
+            ids = saved["state"]["columns"]["id"]
+            if not docs.spans_are_objects() or len(ids) != len(docs):
+                return None
+            # A few documents decoded as a spot check that the spans and the columns agree.
+            for n in range(0, len(docs), max(1, len(docs) // SPOT_CHECKS)):
+                if docs.decode(n).get("id") != ids[n]:
+                    return None
+            return Snapshot(docs, saved["version"], saved["state"])
+        except (OSError, ValueError, TypeError, AttributeError, KeyError):
+            return None  # missing, stale or damaged: decode the database instead
+
+    def _install(self, snapshot: Snapshot, signature: Signature | None) -> None:
         self._snapshot, self._signature = snapshot, signature
-        if self.preload and len(docs) >= SEARCH_PREBUILD_MIN:
+        if self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN:
             # Build the search index now, beside the server, so the first search does not wait for it.
             threading.Thread(target=snapshot.search_index, name="newsgraph-search-index", daemon=True).start()
 
@@ -275,12 +369,16 @@ class TinyDBStore:
             return None  # missing, stale or damaged: read the database instead
 
     async def write(self, upserts: Sequence[Document], deletes: Sequence[str]) -> WriteResult:
-        result, data, signature = await asyncio.to_thread(self._write, list(upserts), list(deletes))
-        if self.preload or self._snapshot is not None:
-            await asyncio.to_thread(self._install, data, signature)
+        serving = self.preload or self._snapshot is not None
+        result, snapshot, signature = await asyncio.to_thread(self._write, list(upserts), list(deletes), serving)
+        if snapshot is not None:
+            self._install(snapshot, signature)
         return result
 
-    def _write(self, upserts: list[Document], deletes: list[str]) -> tuple[WriteResult, dict[str, Any], Signature | None]:
+    def _write(
+        self, upserts: list[Document], deletes: list[str], serving: bool
+    ) -> tuple[WriteResult, Snapshot | None, Signature | None]:
+        """Write the new database (and its side files); with ``serving``, also its snapshot to swap in."""
         with self._locked():
             self._remove_leftovers()
             old = self._read()
@@ -305,14 +403,33 @@ class TinyDBStore:
             data = {META: {"1": {"format": FORMAT, "version": version}}, ARTICLES: table}
             data.update((name, value) for name, value in old.items() if name not in data)
             try:
-                payload = orjson.dumps(data)
+                payload, spans = encode_database(data)
             except orjson.JSONEncodeError as exc:
                 raise StoreError(f"{self.path}: cannot write the database: {exc}; the old database is unchanged") from None
-            atomic_write(self.path, payload)
+            keys = sorted(doc_ids.values(), key=lambda key: table[key]["id"])
+            docs = EncodedDocuments(payload, [spans[k][0] for k in keys], [spans[k][1] for k in keys])
+            state = derive_state([table[k] for k in keys])
+            atomic_write(
+                self.path, payload, before_replace=lambda status: self._save_snapshot(docs, version, state, status)
+            )
+            snapshot = Snapshot(docs, version, state) if serving else None
             signature = self._stat()
             self._data, self._data_signature = data, signature
             self._save_marks(table, version, signature)
-        return WriteResult(written=len(upserts), deleted=deleted, version=version), data, signature
+        return WriteResult(written=len(upserts), deleted=deleted, version=version), snapshot, signature
+
+    def _save_snapshot(self, docs: EncodedDocuments, version: str, state: dict[str, Any], status: os.stat_result) -> None:
+        """The side file that lets a server start without decoding the database (see the module docstring)."""
+        saved = {
+            "format": SNAPSHOT_FORMAT,
+            "database": [status.st_ino, status.st_mtime_ns, status.st_size],
+            "version": version,
+            "starts": docs.starts,
+            "ends": docs.ends,
+            "state": state,
+        }
+        with contextlib.suppress(StoreError):  # only a cache: without it a server decodes the database
+            atomic_write(self._snapshot_path, orjson.dumps(saved, option=orjson.OPT_SERIALIZE_NUMPY), durable=False)
 
     def _save_marks(self, table: dict[str, Document], version: str, signature: Signature | None) -> None:
         marks = {m_id: [mark.path, mark.hash] for m_id, mark in _marks(table).items()}
@@ -341,9 +458,10 @@ class TinyDBStore:
         for leftover in self.path.parent.glob(f".{glob_escape(self.path.name)}.*.tmp"):
             with contextlib.suppress(OSError):
                 leftover.unlink()
-        for leftover in self.path.parent.glob(f".{glob_escape(self._marks_path.name)}.*.tmp"):
-            with contextlib.suppress(OSError):
-                leftover.unlink()
+        for side in (self._marks_path, self._snapshot_path):
+            for leftover in self.path.parent.glob(f".{glob_escape(side.name)}.*.tmp"):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
