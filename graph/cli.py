@@ -388,6 +388,10 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     from graph.store import open_store
 
+    if not settings.database_url and not Path(settings.db).exists():
+        print(f"newsgraph: error: {settings.db}: no database here (`newsgraph seed` creates it)", file=sys.stderr)
+        return 1
+
     async def run() -> dict[str, Any]:
         store = open_store(settings)
         await store.open()

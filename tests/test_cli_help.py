@@ -171,3 +171,10 @@ def test_types_with_identity_expose_it_for_normalized_caches() -> None:
     for type_name, key in identity.items():
         field = schema.type_map[type_name].fields[key]  # type: ignore[attr-defined]
         assert str(field.type) in {"ID!", "String!"}, type_name
+
+
+def test_stats_of_a_database_that_is_not_there_says_so(tmp_path: Path) -> None:
+    result = newsgraph("stats", "--db", "db/missing.json", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == "newsgraph: error: db/missing.json: no database here (`newsgraph seed` creates it)\n"
+    assert not (tmp_path / "db").exists()  # and nothing was created on the way
