@@ -196,12 +196,15 @@ def filter_fields(f: Filter) -> set[str]:
     return {f.field}
 
 
-def _positions(column: list[Any]) -> dict[Any, list[int]]:
-    """value -> the numbers of the documents with it (ascending)."""
+def _positions(column: Iterable[Any]) -> dict[Any, Any]:
+    """value -> the numbers of the documents with it (ascending, a numpy array: 4 bytes a number)."""
     found: dict[Any, list[int]] = {}
     for n, value in enumerate(column):
         found.setdefault(value, []).append(n)
-    return found
+    return {value: np.array(numbers, dtype=np.int32) for value, numbers in found.items()}
+
+
+_NONE = np.array([], dtype=np.int32)
 
 
 def _encode(values: Iterable[Any]) -> tuple[Any, list[Any]]:
@@ -331,17 +334,17 @@ class Snapshot:
         if len(self.url_hashes) != len(self.url_numbers):
             raise ValueError("the saved URL index is damaged")
         self.providers: dict[str, dict[str, Any]] = state["providers"]
-        self.index: dict[str, dict[Any, list[int]]] = {
+        topic_index: dict[str, list[int]] = {}
+        for n, topics in enumerate(columns["topics"]):
+            for topic in topics:
+                topic_index.setdefault(topic, []).append(n)
+        self.index: dict[str, dict[Any, Any]] = {
             "category": _positions(columns["category"]),
             "type": _positions(columns["type"]),
             "published": _positions(columns["published"]),
             "provider": _positions(columns["provider"]),
-            "topics": {},
+            "topics": {topic: np.array(numbers, dtype=np.int32) for topic, numbers in topic_index.items()},
         }
-        topic_index = self.index["topics"]
-        for n, topics in enumerate(columns["topics"]):
-            for topic in topics:
-                topic_index.setdefault(topic, []).append(n)
         topic_counts: Counter[str] = Counter({topic: len(numbers) for topic, numbers in topic_index.items()})
         columns["providerName"] = [
             None if domain is None else self.providers[domain]["name"] for domain in columns["provider"]
@@ -580,12 +583,12 @@ class Snapshot:
             chosen = np.intersect1d(chosen, other, assume_unique=True)
         return chosen, residual
 
-    def _indexed(self, part: Filter) -> tuple[list[int] | None, bool]:
+    def _indexed(self, part: Filter) -> tuple[Any, bool]:
         """(sorted candidate numbers, whether they are exactly the part's matches) or (None, False)."""
         if isinstance(part, ProviderIs):
             inner = part.filter
             if isinstance(inner, Compare) and inner.field == "domain" and inner.op == "eq":
-                return self.index["provider"].get(inner.value, []), True
+                return self.index["provider"].get(inner.value, _NONE), True
             return None, False
         if not isinstance(part, Compare):
             return None, False
@@ -597,17 +600,14 @@ class Snapshot:
             return None, False
         if part.op in ("eq", "has"):
             key = part.value is True if part.field == "published" else part.value
-            return table.get(key, []), True
+            return table.get(key, _NONE), True
         if part.op in ("in", "hasSome") and part.field != "published":
-            union: set[int] = set()
-            for value in part.value:
-                union.update(table.get(value, ()))
-            return sorted(union), True
+            return np.unique(np.concatenate([_NONE, *(table.get(value, _NONE) for value in part.value)])), True
         if part.op == "hasEvery" and part.value:
-            every = set(table.get(part.value[0], ()))
+            every = table.get(part.value[0], _NONE)
             for value in part.value[1:]:
-                every.intersection_update(table.get(value, ()))
-            return sorted(every), True
+                every = np.intersect1d(every, table.get(value, _NONE), assume_unique=True)
+            return every, True
         return None, False
 
     def _date_bounds(self, op: str, moment: datetime) -> tuple[int, int, bool]:
