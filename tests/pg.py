@@ -207,7 +207,7 @@ def with_search_path(url: str, schema: str) -> str:
 
 
 # The tables a store creates (graph.store.pg_schema) that hold data, emptied when a schema is recycled.
-DATA_TABLES = ("ng_articles", "ng_article_urls", "ng_topics", "ng_provider_names", "ng_providers", "ng_search_words")
+from graph.store.pg_schema import DATA_TABLES  # noqa: E402
 
 
 class Schemas:

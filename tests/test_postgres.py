@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,11 @@ import psycopg
 import pytest
 from conftest import SEEDS, Api, article, corpus_docs, newsgraph
 
+from graph.filters import Compare
 from graph.search import parse_query
 from graph.store.base import ArticleQuery, OrderKey, ProviderQuery, StoreError, Window
 from graph.store.memory import Snapshot, SnapshotReader
-from graph.store.pg_schema import LATEST
+from graph.store.pg_schema import DATA_TABLES, LATEST, MIGRATIONS
 from graph.store.postgres import PostgresStore, describe_url
 
 SHIPPED_ID = "9a7be0820e1ffd4a"
@@ -168,6 +170,44 @@ def test_a_write_by_another_store_changes_the_version_this_one_reads(pg_schema_u
         run(theirs.close())
 
 
+def test_requests_share_a_version_read_only_if_it_was_sent_after_they_began(pg_schema_url, run):
+    """Readers waiting together share one read of the version; none joins a read already under way."""
+    mine, theirs = PostgresStore(pg_schema_url), PostgresStore(pg_schema_url)
+    run(mine.open())
+    run(theirs.open())
+    read = mine._state._fetch
+    sent: list[asyncio.Event] = []
+    release = asyncio.Event()
+
+    async def held_back() -> tuple[Any, ...]:  # the real read, its answer held until released
+        sent.append(asyncio.Event())
+        row = await read()
+        sent[-1].set()
+        await release.wait()
+        return row
+
+    mine._state._fetch = held_back
+
+    async def scenario() -> list[Any]:
+        first = asyncio.ensure_future(mine.reader())
+        while not sent or not sent[0].is_set():  # the first read has been answered by the database
+            await asyncio.sleep(0.001)
+        await theirs.write([article(id="a1", title="Written meanwhile")], [])
+        later = [asyncio.ensure_future(mine.reader()) for _ in range(5)]
+        await asyncio.sleep(0.05)
+        release.set()
+        return [await first, *[await reader for reader in later]]
+
+    try:
+        before, *after = run(scenario())
+        assert len(sent) == 2  # one read for the first reader, one shared by the five later ones
+        assert {reader.version for reader in after} == {after[0].version} != {before.version}
+        assert [run(reader.count()) for reader in after] == [1] * 5 and run(before.count()) == 0
+    finally:
+        run(mine.close())
+        run(theirs.close())
+
+
 # ---- the CLI against PostgreSQL -----------------------------------------------------------------
 
 
@@ -227,21 +267,15 @@ def test_an_unreachable_server_is_one_line_without_the_password_and_exit_1(tmp_p
 def test_db_migrate_creates_the_schema_once_then_has_nothing_to_apply(pg_schema_url, tmp_path):
     where = describe_url(pg_schema_url)
     first = newsgraph("db", "migrate", "--database-url", pg_schema_url, cwd=tmp_path)
-    assert (first.returncode, first.stdout, first.stderr) == (0, f"{where}: schema at version {LATEST} (applied 1)\n", "")
+    every = ", ".join(str(migration.version) for migration in MIGRATIONS)
+    applied = f"{where}: schema at version {LATEST} (applied {every})\n"
+    assert (first.returncode, first.stdout, first.stderr) == (0, applied, "")
     again = newsgraph("db", "migrate", env={"NEWSGRAPH_DATABASE_URL": pg_schema_url}, cwd=tmp_path)
     assert (again.returncode, again.stdout) == (0, f"{where}: schema at version {LATEST} (nothing to apply)\n")
     with psycopg.connect(pg_schema_url) as conn:
         tables = {row[0] for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
-    assert tables == {
-        "ng_migrations",
-        "ng_state",
-        "ng_articles",
-        "ng_article_urls",
-        "ng_topics",
-        "ng_provider_names",
-        "ng_providers",
-        "ng_search_words",
-    }
+    assert tables == {"ng_migrations", "ng_state", *DATA_TABLES}
+    assert {"ng_articles", "ng_providers", "ng_search_groups", "ng_periods", "ng_combos"} <= tables
 
 
 def test_db_migrate_without_a_database_url_is_a_usage_error(tmp_path):
@@ -260,7 +294,7 @@ def test_processes_starting_together_apply_each_migration_once(pg_schema_url, ru
         return await asyncio.gather(*(migrate_database(pg_schema_url) for _ in range(4)))
 
     reports = run(together())
-    assert sorted(report.applied for report in reports) == [[], [], [], [1]]
+    assert sorted(report.applied for report in reports) == [[], [], [], [m.version for m in MIGRATIONS]]
 
 
 def test_a_database_newer_than_this_code_is_refused_and_left_alone(pg_schema_url, tmp_path):
@@ -283,24 +317,33 @@ def test_rows_derived_by_an_older_version_are_rebuilt_at_open(pg_schema_url, run
     store = PostgresStore(pg_schema_url)
     run(store.open())
     query = ArticleQuery(search=parse_query("recog* the"), order=(OrderKey("relevance", True), OrderKey("id")))
+    one_word = ArticleQuery(search=parse_query("the"), order=query.order)  # ranked by search groups
+    topic = ArticleQuery(filter=Compare("topics", "has", "Food"))  # read from ng_article_topics
+    since = ArticleQuery(filter=Compare("publishedDateTime", "gte", datetime(2021, 1, 1, tzinfo=timezone.utc)))
+
+    def answers(reader: Any) -> tuple[Any, ...]:
+        pages = [run(reader.find_articles(q, Window(first=50))) for q in (query, one_word, topic)]
+        facets = [run(reader.facet_counts(since, "topics", None)), run(reader.histogram(ArticleQuery(), "MONTH"))]
+        return (*pages, *facets, run(reader.count_articles(since)), run(reader.list_topics(None)), run(reader.stats()))
+
     try:
         run(store.write(docs, []))
         reader = run(store.reader())
         old_version = reader.version
-        expected = (run(reader.find_articles(query, Window(first=50))), run(reader.list_topics(None)), run(reader.stats()))
+        expected = answers(reader)
     finally:
         run(store.close())
-    # What a newsgraph with another derivation left behind: stale words, catalogs out of step.
+    # What a newsgraph with another derivation left behind: stale words, catalogs and rollups out of step.
     with psycopg.connect(pg_schema_url, autocommit=True) as conn:
         conn.execute("UPDATE ng_state SET derivation = 0")
-        conn.execute("UPDATE ng_articles SET words = '{}', tf_cum = '{}'")
-        conn.execute("TRUNCATE ng_topics, ng_providers")
+        conn.execute("UPDATE ng_articles SET words = '{}', tf_cum = '{}', word_groups = '{}'")
+        conn.execute("TRUNCATE ng_topics, ng_providers, ng_search_groups, ng_article_topics, ng_periods, ng_period_facets")
     store = PostgresStore(pg_schema_url)
     run(store.open())
     try:
         reader = run(store.reader())
-        found = (run(reader.find_articles(query, Window(first=50))), run(reader.list_topics(None)), run(reader.stats()))
-        assert found[0].items and found == expected
+        found = answers(reader)
+        assert all(page.items for page in found[:3]) and found[3] and found == expected
         assert reader.version != old_version and run(reader.count()) == len(docs)
     finally:
         run(store.close())
@@ -475,3 +518,161 @@ def test_a_read_only_replica_is_served_when_its_schema_matches_and_refused_when_
         assert "the write failed and nothing was changed: cannot execute" in str(raised.value)
     finally:
         run(store.close())
+
+
+def _ranking_article(rng: random.Random, n: int) -> dict[str, Any]:
+    """Articles where one word ("alpha") has many frequencies and lengths: a few copies of the same
+    text (equal scores, ordered by id), short and long bodies, the word in the title or not. The
+    tiny ones fall in one-length groups, whose bounds equal their articles' score."""
+    if n % 50 in (1, 2):
+        return article(id=f"tiny{n:03d}", title="Alpha" if n % 50 == 1 else "Zeta")
+    if n % 7 == 0 and n:
+        return article(id=f"copy{n:03d}", title="Alpha beta", body="alpha gamma " * 3)
+    title = " ".join(rng.choices(["alpha", "beta", "gamma", "delta"], k=rng.randrange(1, 5)))
+    words, weights = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"], [20, 20, 20, 20, 20, 1]
+    body = " ".join(rng.choices(words, weights, k=rng.choice([0, 3, 20, 200])))
+    topics = rng.sample(["Alpha", "Beta"], 1)
+    return article(id=f"r{rng.randrange(10**6):06d}{n}", title=title, body=body, topics=topics)
+
+
+def test_one_word_searches_ranked_by_search_groups_equal_the_in_memory_reference(pg_store, run):
+    """The ranking that reads only the promising search groups gives exactly the full ranking's pages."""
+    from graph.store.postgres import _ranks_by_groups
+
+    rng = random.Random(7)
+    docs = [_ranking_article(rng, n) for n in range(400)]
+    run(pg_store.write(docs, []))
+    reference = SnapshotReader(Snapshot.build(docs, "reference"))
+    actual = run(pg_store.reader())
+    order = (OrderKey("relevance", True), OrderKey("id"))
+    for word in ("alpha", "beta", "epsilon", "zeta", "missing"):
+        query = ArticleQuery(search=parse_query(word), order=order)
+        everything = run(reference.find_articles(query, Window()))
+        assert run(actual.count_articles(query)) == len(everything.items)
+        # Random cursors; the one just before the first tiny article (its group then decides the
+        # bound); and cursors beyond every score in both directions (no group holds the cursor).
+        cursors = [None, (1000.0, "a"), (0.0, "a"), *rng.sample(everything.keys, min(6, len(everything.keys)))]
+        tiny = [n for n, doc in enumerate(everything.items) if doc["id"].startswith("tiny")]
+        if tiny and tiny[0] > 0:
+            cursors.append(everything.keys[tiny[0] - 1])
+        for first in (0, 1, 2, 7, 30):
+            for after in cursors:
+                window = Window(first=first, after=after)
+                assert _ranks_by_groups(query, window)
+                want, got = run(reference.find_articles(query, window)), run(actual.find_articles(query, window))
+                assert [d["id"] for d in got.items] == [d["id"] for d in want.items], (word, window)
+                assert (got.keys, got.has_next, got.has_previous) == (want.keys, want.has_next, want.has_previous)
+
+
+MOMENTS = ["2020-01-01T00:00:00Z", "2020-01-31T23:59:59Z", "2020-02-01T00:00:00Z", "2020-02-14T12:00:00Z",
+           "2020-03-01T00:00:00Z", "2020-05-20T08:30:00Z", "2020-06-30T23:59:59Z", "2020-12-31T23:59:59Z"]  # fmt: skip
+
+
+def _rollup_article(rng: random.Random, n: int) -> dict[str, Any]:
+    fields: dict[str, Any] = {"id": f"m{n}", "title": rng.choice(TITLES)}
+    fields["topics"] = rng.sample(["AI", "x", "Zürich"], 2)
+    if rng.random() < 0.85:
+        day = f"2020-{rng.randrange(1, 7):02d}-{rng.randrange(1, 29):02d}T{rng.randrange(24):02d}:00:00Z"
+        fields["publishedDateTime"] = rng.choice([*MOMENTS, day, day])
+    choices = (("category", ["news", "News", "sport"]), ("type", ["article", "video"]), ("quality", [0, 7, 90]))
+    for name, values in choices:
+        if rng.random() < 0.8:
+            fields[name] = rng.choice(values)
+    if rng.random() < 0.8:
+        fields["published"] = rng.random() < 0.6
+    if rng.random() < 0.8:
+        fields["provider"] = {"domain": rng.choice(DOMAINS), "name": rng.choice(["A", "Bee"])}
+    return article(**fields)
+
+
+CATEGORY_TESTS = [("ne", "news"), ("in", ["news", "sport"]), ("notIn", ["sport"]), ("isNull", True)]
+
+
+def _rollup_filters(rng: random.Random) -> list[dict[str, Any]]:
+    moment = lambda: rng.choice([*MOMENTS, "2020-04-01", "2020-04-15T00:00:00+02:00"])  # noqa: E731
+    ranges = [
+        {"publishedDateTime": {rng.choice(["gt", "gte"]): moment(), rng.choice(["lt", "lte"]): moment()}},
+        {"publishedDateTime": {rng.choice(["gt", "gte", "lt", "lte"]): moment()}},
+        {"publishedDateTime": {"gte": "2020-01-01", "lt": "2021-01-01"}},
+        {"publishedDateTime": {"gt": "2020-01-31T23:59:59Z", "lte": "2020-07-01T00:00:00Z"}},
+        {"publishedDateTime": {"gt": "2020-02-01T00:00:00Z", "lt": "2020-06-01"}},  # articles at both instants
+        {"publishedDateTime": {"gte": "2020-01-01T00:00:00Z", "lte": "2020-03-01T00:00:00Z"}},
+    ]
+    combos = [
+        {"published": {"eq": True}, "category": {"eq": rng.choice(["news", "News"])}},
+        {"category": dict([rng.choice(CATEGORY_TESTS)])},
+        {"type": {"eq": "video"}, "provider": {"domain": {"in": DOMAINS[:2]}}},
+        {"OR": [{"published": {"eq": False}}, {"NOT": {"provider": {"name": {"eq": "Bee"}}}}]},
+        {"provider": {"domain": {"eq": rng.choice(DOMAINS)}}, "published": {"isNull": False}},
+    ]
+    return ranges + combos
+
+
+def test_counts_and_facets_from_rollups_equal_the_in_memory_reference(pg_store, run):
+    """Rollups by month and day (date ranges, everything) and per-combination counts follow every write exactly."""
+    from graph import filters as ast
+    from graph.store.pg_rollup import combo_count, period_plan
+    from graph.store.pg_sql import Params
+
+    rng = random.Random(3)
+    docs: dict[str, dict[str, Any]] = {}
+    used = {"periods": 0, "combos": 0}
+    for round_ in range(6):
+        changed = [_rollup_article(rng, rng.randrange(120)) for _ in range(100 if round_ == 0 else 20)]
+        gone = rng.sample(sorted(docs), min(len(docs), 4))
+        run(pg_store.write(changed, gone))
+        for i in gone:
+            docs.pop(i, None)
+        docs.update((d["id"], d) for d in changed)
+        reference = SnapshotReader(Snapshot.build(list(docs.values()), "reference"))
+        actual = run(pg_store.reader())
+        for where in [None, *_rollup_filters(rng)]:
+            query = ArticleQuery(filter=ast.build("article", where))
+            used["periods"] += period_plan(query, Params()) is not None
+            used["combos"] += combo_count(query, Params()) is not None
+            for method, args in (
+                ("count_articles", ()),
+                *(("facet_counts", (name, None)) for name in ("topics", "provider", "category", "type", "published")),
+                ("int_stats", ("quality",)),
+                ("date_range", ()),
+                ("histogram", ("DAY",)),
+                ("histogram", ("WEEK",)),
+            ):
+                want = run(getattr(reference, method)(query, *args))
+                assert run(getattr(actual, method)(query, *args)) == want, (where, method, args)
+    assert used["periods"] >= 20 and used["combos"] >= 25
+
+
+def test_topic_pages_read_in_topic_order_equal_the_in_memory_reference(pg_store, run):
+    """Newest first within a topic (ng_article_topics), with cursors both ways and another condition."""
+    from graph import filters as ast
+    from graph.store.postgres import _ordered_topic
+
+    rng = random.Random(11)
+    docs = {d["id"]: d for d in (_random_article(rng, n) for n in range(80))}
+    run(pg_store.write(list(docs.values()), []))
+    reference = SnapshotReader(Snapshot.build(list(docs.values()), "reference"))
+    actual = run(pg_store.reader())
+    wheres = ({"topics": {"has": "AI"}}, {"topics": {"has": "Zürich"}, "published": {"eq": True}}, {"topics": {"has": "-"}})
+    for where in wheres:
+        query = ArticleQuery(filter=ast.build("article", where))
+        assert _ordered_topic(query) is not None
+        everything = run(reference.find_articles(query, Window()))
+        for _ in range(25):
+            window = _random_window(rng, everything.keys)
+            want, got = run(reference.find_articles(query, window)), run(actual.find_articles(query, window))
+            assert [d["id"] for d in got.items] == [d["id"] for d in want.items], (where, window)
+            assert (got.keys, got.has_next, got.has_previous) == (want.keys, want.has_next, want.has_previous)
+        assert run(actual.count_articles(query)) == len(everything.items)
+
+
+def test_a_reader_cancelled_while_waiting_leaves_the_shared_read_to_the_others(pg_store, run):
+    async def scenario() -> list[Any]:
+        readers = [asyncio.ensure_future(pg_store.reader()) for _ in range(3)]
+        await asyncio.sleep(0)
+        readers[0].cancel()
+        return await asyncio.gather(*readers, return_exceptions=True)
+
+    cancelled, *served = run(scenario())
+    assert isinstance(cancelled, asyncio.CancelledError)
+    assert [run(reader.count()) for reader in served] == [0, 0]

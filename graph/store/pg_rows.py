@@ -8,7 +8,9 @@ when an article is written, so both stores agree exactly instead of nearly:
 - the search words and their BM25F term frequencies (graph.search's folding);
 - the "served values" filters see (published false, empty lists, isCached
   false when missing), so SQL never has to know the defaults;
-- provider mentions and topics, from which the catalog tables are maintained.
+- provider mentions and topics, from which the catalog tables are maintained;
+- the article's search groups (``word tf length-bucket``), which let a one-word
+  search rank without reading every match (graph.store.pg_sql.group_ranking).
 
 ``DERIVATION`` names this module's output format: when it changes, opening the
 store recomputes every row from the stored documents (graph.store.pg_schema).
@@ -23,6 +25,8 @@ from datetime import datetime
 from itertools import accumulate
 from typing import Any
 
+import math
+
 import orjson
 
 from graph.documents import parse_datetime
@@ -30,7 +34,8 @@ from graph.search import WEIGHTS, searchable_fields
 from graph.store.base import Document, StoreError
 
 # Bump when anything below changes what is stored for a document.
-DERIVATION = 1
+# 2: search groups (word_groups).
+DERIVATION = 2
 
 URL_FIELDS = ("originalUrl", "webUrl", "ampWebUrl", "cdnAmpWebUrl")
 # Article text fields filters read casefolded (contains/startsWith/endsWith) from the filter view; the body
@@ -58,6 +63,7 @@ COLUMNS = (
     "words",
     "tf_cum",
     "search_length",
+    "word_groups",
     "mentions",
     "seed_path",
     "seed_hash",
@@ -86,6 +92,7 @@ class Row:
     words: list[str]
     tf_cum: list[float]
     search_length: float
+    word_groups: list[str]
     mentions: list[list[str]]
     seed_path: str | None
     seed_hash: str | None
@@ -169,8 +176,9 @@ def provider_mentions(doc: Document) -> list[list[str]]:
     return mentions
 
 
-def search_terms(doc: Document) -> tuple[list[str], list[float], float]:
-    """Distinct folded words (sorted by code point), cumulative weighted term frequencies, the BM25F length.
+def search_terms(doc: Document) -> tuple[list[str], list[float], float, list[str]]:
+    """Distinct folded words (sorted by code point), cumulative weighted term frequencies, the BM25F length,
+    and the article's search groups (see search_group).
 
     ``tf_cum[i]`` is the sum of the frequencies of ``words[0..i]``, so SQL gets the
     frequency of a word, or the summed frequencies of a run of words sharing a
@@ -189,7 +197,33 @@ def search_terms(doc: Document) -> tuple[list[str], list[float], float]:
             frequencies[word] = frequencies.get(word, 0.0) + weight * count
     words = sorted(frequencies)
     cumulative = list(accumulate(frequencies[w] for w in words))
-    return words, cumulative, length
+    low, high = length_bucket(length)
+    groups = [search_group(w, frequencies[w], low, high) for w in words]
+    return words, cumulative, length, groups
+
+
+def length_bucket(length: float) -> tuple[int, int]:
+    """The BM25F-length bucket [low, high) of an article, in half units (length * 2).
+
+    Buckets are exact below 4 and then a quarter of an octave wide (the three leading
+    bits of the length in half units), so within one bucket the longest length is
+    at most 5/4 of the shortest: tight enough bounds for ranking by groups.
+    """
+    units = math.floor(length * 2)
+    if units < 8:
+        return units, units + 1
+    shift = units.bit_length() - 3
+    low = (units >> shift) << shift
+    return low, low + (1 << shift)
+
+
+def search_group(word: str, tf: float, low: int, high: int) -> str:
+    """The key of a search group: a word, its weighted frequency and a length bucket, space-separated.
+
+    Words never hold a space (they are runs of letters and digits); ``repr`` of the
+    float reads back exactly as float8, and ng_search_groups parses the key into its columns.
+    """
+    return f"{word} {tf!r} {low} {high}"
 
 
 def _instant(value: str | None) -> datetime | None:
@@ -239,7 +273,7 @@ def derive(doc: Document) -> Row:
         url = doc.get(name)
         if isinstance(url, str) and url and url not in urls:
             urls.append(url)
-    words, tf_cum, length = search_terms(doc)
+    words, tf_cum, length, groups = search_terms(doc)
     seed = doc.get("_seed") if isinstance(doc.get("_seed"), Mapping) else {}
     return Row(
         id=identifier,
@@ -260,6 +294,7 @@ def derive(doc: Document) -> Row:
         words=words,
         tf_cum=tf_cum,
         search_length=length,
+        word_groups=groups,
         mentions=provider_mentions(doc),
         seed_path=_text(seed.get("path")),
         seed_hash=_text(seed.get("hash")),

@@ -118,8 +118,103 @@ MIGRATIONS: tuple[Migration, ...] = (
         $$;
         """,
     ),
+    Migration(
+        2,
+        "slim article rows, search groups, topic order, rollups, indexes for the orders and filters served",
+        """
+        -- Everything large goes out of line (TOAST), so the heap keeps ~0.5 kB a row and
+        -- scans for counts, facets and filters read a fraction of the pages; the small
+        -- columns that filters, sorts and seed_marks read stay inline (MAIN). Existing
+        -- rows take this layout when derivation 2 rewrites them.
+        ALTER TABLE ng_articles SET (toast_tuple_target = 128);
+        ALTER TABLE ng_articles
+            ALTER COLUMN id SET STORAGE MAIN, ALTER COLUMN title SET STORAGE MAIN,
+            ALTER COLUMN title_key SET STORAGE MAIN, ALTER COLUMN category SET STORAGE MAIN,
+            ALTER COLUMN type SET STORAGE MAIN, ALTER COLUMN published_text SET STORAGE MAIN,
+            ALTER COLUMN provider_domain SET STORAGE MAIN, ALTER COLUMN topics SET STORAGE MAIN,
+            ALTER COLUMN seed_path SET STORAGE MAIN, ALTER COLUMN seed_hash SET STORAGE MAIN;
+        -- Search groups ("word tf low high", pg_rows.search_group): a one-word search ranks
+        -- by reading the few groups that can hold the best scores (pg_sql.group_ranking).
+        ALTER TABLE ng_articles ADD COLUMN word_groups text[] COLLATE "C" NOT NULL DEFAULT '{}';
+        CREATE INDEX ng_articles_word_groups ON ng_articles USING gin (word_groups);
+        CREATE TABLE ng_search_groups (
+            key text COLLATE "C" PRIMARY KEY,
+            word text COLLATE "C" GENERATED ALWAYS AS (split_part(key, ' ', 1)) STORED,
+            tf double precision GENERATED ALWAYS AS (split_part(key, ' ', 2)::double precision) STORED,
+            length_low double precision GENERATED ALWAYS AS (split_part(key, ' ', 3)::double precision / 2) STORED,
+            length_high double precision GENERATED ALWAYS AS (split_part(key, ' ', 4)::double precision / 2) STORED,
+            n integer NOT NULL
+        );
+        CREATE INDEX ng_search_groups_word ON ng_search_groups (word);
+        -- Each article under each of its topics, in the API's default order: a topic's page
+        -- is read in order (a GIN index of topics cannot order).
+        CREATE TABLE ng_article_topics (
+            topic text COLLATE "C" NOT NULL,
+            published_text text COLLATE "C",
+            id text COLLATE "C" NOT NULL
+        );
+        CREATE INDEX ng_article_topics_order ON ng_article_topics (topic, published_text DESC NULLS LAST, id);
+        CREATE INDEX ng_article_topics_id ON ng_article_topics (id);
+        -- Rollups (pg_rollup): per month and per day of publishedDateTime (grain 'm' or 'd';
+        -- undated articles in month 'infinity') the count, stats and facet counts; per
+        -- (provider, category, type, published) the count. Recounted in the write
+        -- transaction that changes them.
+        CREATE TABLE ng_periods (
+            grain "char" NOT NULL,
+            period date NOT NULL,
+            n bigint NOT NULL,
+            quality_count bigint NOT NULL, quality_min numeric, quality_max numeric, quality_sum numeric,
+            heat_count bigint NOT NULL, heat_min numeric, heat_max numeric, heat_sum numeric,
+            first_text text COLLATE "C", last_text text COLLATE "C",
+            PRIMARY KEY (grain, period)
+        );
+        CREATE TABLE ng_period_facets (
+            grain "char" NOT NULL,
+            period date NOT NULL,
+            kind smallint NOT NULL,
+            value text COLLATE "C" NOT NULL,
+            n bigint NOT NULL,
+            PRIMARY KEY (grain, period, kind, value)
+        );
+        CREATE TABLE ng_combos (
+            key text COLLATE "C" PRIMARY KEY,
+            provider_domain text COLLATE "C",
+            category text COLLATE "C",
+            type text COLLATE "C",
+            published boolean NOT NULL,
+            n bigint NOT NULL
+        );
+        -- eq on title/category/type reads the columns; eq on the URLs goes through
+        -- ng_article_urls: nothing uses the (large, write-heavy) index of whole documents.
+        DROP INDEX ng_articles_doc;
+        -- Orders as the API sorts (DESC NULLS LAST, then id), alone and after the
+        -- equality filters most used, so a page is read in order and stops at first + 1.
+        DROP INDEX ng_articles_quality;
+        DROP INDEX ng_articles_heat;
+        DROP INDEX ng_articles_provider;
+        CREATE INDEX ng_articles_quality ON ng_articles (quality DESC NULLS LAST, id);
+        CREATE INDEX ng_articles_heat ON ng_articles (heat DESC NULLS LAST, id);
+        CREATE INDEX ng_articles_title ON ng_articles (title_key, title, id);
+        CREATE INDEX ng_articles_provider ON ng_articles (provider_domain, published_text DESC NULLS LAST, id);
+        CREATE INDEX ng_articles_category ON ng_articles (category, published_text DESC NULLS LAST, id);
+        """,
+    ),
 )
 LATEST = MIGRATIONS[-1].version
+# The tables that hold data (all derived from ng_articles, emptied together when a database is emptied).
+DATA_TABLES = (
+    "ng_articles",
+    "ng_article_urls",
+    "ng_article_topics",
+    "ng_topics",
+    "ng_provider_names",
+    "ng_providers",
+    "ng_search_words",
+    "ng_search_groups",
+    "ng_periods",
+    "ng_period_facets",
+    "ng_combos",
+)
 
 
 @dataclass

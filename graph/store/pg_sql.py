@@ -44,9 +44,9 @@ ARTICLE_VALUES = {
     "webUrl": "(a.doc->>'webUrl')",
     "topics": "a.topics",
 }
-# Text fields whose `eq` can use the GIN index on the document (jsonb containment is
-# exactly "the field is this string").
-CONTAINMENT_FIELDS = frozenset({"title", "excerpt", "category", "type", "originalUrl", "webUrl"})
+# Article URL fields: `eq`/`in` first narrow by ng_article_urls (url -> ids, indexed), which
+# holds every URL field of every article.
+URL_FIELDS = frozenset({"originalUrl", "webUrl"})
 PROVIDER_VALUES = {"name": "p.name", "domain": "p.domain", "articleCount": "p.article_count"}
 PROVIDER_FOLDED = {"name": "p.name_cf", "domain": "p.domain_cf"}
 
@@ -77,7 +77,7 @@ class Scope:
     folded: Callable[[str], str]
     items: Callable[[str], str] = lambda name: "'[]'::jsonb"
     domain: str = "NULL"
-    document: str | None = None  # the jsonb document, for containment (articles only)
+    row_id: str | None = None  # the article id, for lookups in ng_article_urls (articles only)
 
 
 def _article_value(name: str, kind: str) -> str:
@@ -98,7 +98,7 @@ ARTICLE_SCOPE = Scope(
     folded=_article_folded,
     items=lambda name: f"(a.fdoc->'{name}')",
     domain="a.provider_domain",
-    document="a.doc",
+    row_id="a.id",
 )
 PROVIDER_SCOPE = Scope(
     entity="provider",
@@ -213,7 +213,8 @@ def _compare(f: Compare, scope: Scope, params: Params, positive: bool = False) -
     x = scope.value(f.field, kind)
     if kind == "strlist":
         if op == "has":
-            return f"({x} @> ARRAY[{params(value, 'text')}])"
+            # && with one element is @> with it, and GIN answers && without rechecking rows.
+            return f"({x} && ARRAY[{params(value, 'text')}])"
         if op == "hasSome":
             return f"({x} && {params(value, 'text[]')})"
         if op == "hasEvery":
@@ -228,9 +229,12 @@ def _compare(f: Compare, scope: Scope, params: Params, positive: bool = False) -
 
     if op == "isNull":
         return f"({x} IS {'' if value else 'NOT '}NULL)"
+    if op in ("eq", "in") and scope.row_id is not None and f.field in URL_FIELDS:
+        operand = params(value, "text") if op == "eq" else params(value, "text[]")
+        test = f"{x} = {operand}" if op == "eq" else f"{x} = ANY({operand})"
+        known = f"u.url = {operand}" if op == "eq" else f"u.url = ANY({operand})"
+        return f"({scope.row_id} IN (SELECT u.id FROM ng_article_urls u WHERE {known}) AND {holds(test)})"
     if op == "eq":
-        if scope.document is not None and f.field in CONTAINMENT_FIELDS:
-            return f"({scope.document} @> jsonb_build_object('{f.field}', {params(value, 'text')}))"
         return holds(f"{x} = {params(value, cast)}")
     if op == "ne":
         return f"(({x} = {params(value, cast)}) IS NOT TRUE)"
@@ -286,7 +290,8 @@ def search_condition(terms: Sequence[Term] | None, params: Params) -> str:
         if term.prefix:
             parts.append(f"(a.words && {_expansion(term, params)})")
         else:
-            parts.append(f"(a.words @> ARRAY[{params(term.text, 'text')}])")
+            # && with one element: exact from the GIN index alone (@> makes it recheck every row).
+            parts.append(f"(a.words && ARRAY[{params(term.text, 'text')}])")
     return "(" + " AND ".join(parts) + ")"
 
 
@@ -300,8 +305,17 @@ class Relevance:
     score: str
 
 
+# The row's words and running frequencies read once: every use of a.words or a.tf_cum in an
+# expression reads (de-TOASTs) the value again, and a score uses them several times a term.
+# (array || empty array returns the array read into memory.)
+ARRAYS_ONCE = (
+    "CROSS JOIN LATERAL (SELECT a.words || '{}'::text[] AS words, a.tf_cum || '{}'::float8[] AS tf_cum "
+    "OFFSET 0) AS d"
+)
+
+
 def _frequency_join(number: int, term: Term, params: Params) -> str:
-    """A LATERAL join giving ``t{number}.tf``, the term's weighted frequency in the row.
+    """A LATERAL join giving ``t{number}.tf``, the term's weighted frequency in the row (after ARRAYS_ONCE).
 
     tf_cum holds running sums over the sorted words, so the frequency of a word,
     or of the run of words sharing a prefix, is tf_cum[end] - tf_cum[start],
@@ -312,18 +326,55 @@ def _frequency_join(number: int, term: Term, params: Params) -> str:
     low = params(term.text, "text")
 
     def below(bound: str) -> str:  # how many of the row's words are < bound
-        at = f"width_bucket({bound} COLLATE \"C\", a.words)"
-        return f"({at} - coalesce((a.words[{at}] = {bound})::integer, 0))"
+        at = f"width_bucket({bound} COLLATE \"C\", d.words)"
+        return f"({at} - coalesce((d.words[{at}] = {bound})::integer, 0))"
 
     if not term.prefix:
         # The row has the word, as words[i]: its frequency is tf_cum[i] - tf_cum[i - 1].
-        at = f"width_bucket({low} COLLATE \"C\", a.words)"
-        tf = f"a.tf_cum[{at}] - coalesce(a.tf_cum[{at} - 1], 0)"
+        at = f"width_bucket({low} COLLATE \"C\", d.words)"
+        tf = f"d.tf_cum[{at}] - coalesce(d.tf_cum[{at} - 1], 0)"
     else:
         upper = prefix_upper_bound(term.text)
-        end = below(params(upper, "text")) if upper is not None else "cardinality(a.words)"
-        tf = f"a.tf_cum[{end}] - coalesce(a.tf_cum[{below(low)}], 0)"
+        end = below(params(upper, "text")) if upper is not None else "cardinality(d.words)"
+        tf = f"d.tf_cum[{end}] - coalesce(d.tf_cum[{below(low)}], 0)"
     return f"CROSS JOIN LATERAL (SELECT {tf} AS tf OFFSET 0) AS t{number}"
+
+
+def _idf(n: str, df: str) -> str:
+    return f"ln(1.0::float8 + (({n} - {df})::float8 + 0.5::float8) / ({df}::float8 + 0.5::float8))"
+
+
+def term_score(idf: str, tf: str, length: str, average: str) -> str:
+    """One term's BM25F score, as graph.search.SearchIndex._score computes it, operation for operation."""
+    norm = f"({K1!r}::float8 * ((1.0::float8 - {B!r}::float8) + ({B!r}::float8 * {length}) / {average}))"
+    return f"((({idf}) * {tf}) * ({K1!r}::float8 + 1.0::float8)) / ({tf} + {norm})"
+
+
+def rounded(score: str) -> str:
+    """A float8 score rounded to 6 decimals as Python rounds it.
+
+    ``float8::text`` is the shortest exact form, so rounding it as numeric
+    rounds the same value Python rounds.
+    """
+    return f"round(({score})::text::numeric, 6)"
+
+
+def _statistics(terms: Sequence[Term], params: Params) -> str:
+    """The one-row CTE ``r``: article count n, average length avg, and df{i} per term."""
+    stats = [
+        "s.n",
+        "(CASE WHEN s.n > 0 THEN s.total / s.n::float8 ELSE 1.0::float8 END) AS avg",
+    ]
+    for number, term in enumerate(terms):
+        if term.prefix:
+            df = f"(SELECT count(*) FROM ng_articles x WHERE x.words && {_expansion(term, params)})"
+        else:
+            df = f"coalesce((SELECT w.df FROM ng_search_words w WHERE w.word = {params(term.text, 'text')}), 0)"
+        stats.append(f"{df} AS df{number}")
+    return (
+        "r AS MATERIALIZED (SELECT " + ", ".join(stats) + " FROM (SELECT article_count AS n, total_length AS total "
+        "FROM ng_state) AS s)"
+    )
 
 
 def relevance(terms: Sequence[Term], params: Params) -> Relevance:
@@ -332,36 +383,80 @@ def relevance(terms: Sequence[Term], params: Params) -> Relevance:
     Python adds the terms' scores in order of ascending document frequency (ties
     in query order) and rounds to 6 decimals; float addition is not associative,
     so the SQL adds in the same order (an ordered sum for three terms or more).
-    ``float8::text`` is the shortest exact form, so rounding it as numeric
-    rounds the same value Python rounds.
     """
-    stats = [
-        "s.n",
-        "(CASE WHEN s.n > 0 THEN s.total / s.n::float8 ELSE 1.0::float8 END) AS avg",
-    ]
+    cte = _statistics(terms, params)
     frequencies: list[str] = []
     scores: list[str] = []
     for number, term in enumerate(terms):
-        if term.prefix:
-            df = f"(SELECT count(*) FROM ng_articles x WHERE x.words && {_expansion(term, params)})"
-        else:
-            df = f"coalesce((SELECT w.df FROM ng_search_words w WHERE w.word = {params(term.text, 'text')}), 0)"
-        stats.append(f"{df} AS df{number}")
         frequencies.append(_frequency_join(number, term, params))
-        tf = f"t{number}.tf"
-        idf = f"ln(1.0::float8 + ((r.n - r.df{number})::float8 + 0.5::float8) / (r.df{number}::float8 + 0.5::float8))"
-        norm = f"({K1!r}::float8 * ((1.0::float8 - {B!r}::float8) + ({B!r}::float8 * a.search_length) / r.avg))"
-        scores.append(f"((({idf}) * {tf}) * ({K1!r}::float8 + 1.0::float8)) / ({tf} + {norm})")
-    cte = (
-        "r AS MATERIALIZED (SELECT " + ", ".join(stats) + " FROM (SELECT article_count AS n, total_length AS total "
-        "FROM ng_state) AS s)"
-    )
+        scores.append(term_score(_idf("r.n", f"r.df{number}"), f"t{number}.tf", "a.search_length", "r.avg"))
     if len(scores) <= 2:
         total = " + ".join(f"({s})" for s in scores)  # a + b == b + a exactly: order matters from 3 terms
     else:
         values = ", ".join(f"(({s}), r.df{n}, {n})" for n, s in enumerate(scores))
         total = f"(SELECT sum(v.v ORDER BY v.df, v.i) FROM (VALUES {values}) AS v(v, df, i))"
-    return Relevance(cte, " ".join(frequencies), f"round(({total})::text::numeric, 6)")
+    return Relevance(cte, " ".join([ARRAYS_ONCE, *frequencies]), rounded(total))
+
+
+@dataclass
+class GroupRanking:
+    """A one-word search ranked by search groups: CTEs ending in ``c(id, score)``, every article
+    that can be among the first ``wanted`` after the cursor, with its exact score; and the SQL of
+    "some match is not after the cursor" (None without a cursor)."""
+
+    cte: str
+    not_after: str | None
+
+
+def group_ranking(term: Term, params: Params, wanted: int, after: tuple[Any, Any] | None) -> GroupRanking:
+    """The candidates of the first ``wanted`` matches of one (non-prefix) word by relevance DESC, id ASC.
+
+    A one-word score depends only on the article's frequency of the word (tf)
+    and its length, and falls as the length grows (every float operation of
+    term_score is monotonic, and so is rounding). ng_search_groups counts the
+    articles per (word, tf, length bucket), so each group's scores lie between
+    the score at its shortest and at its longest length (ub, lb), and the
+    counts alone give a score ``l`` that at least ``wanted`` matches reach: the
+    greatest lb whose group, with the groups of higher lb, holds ``wanted``
+    articles. A group whose ub is below ``l`` holds none of the first
+    ``wanted``; the others (a few dozen articles, for a word in most of them)
+    are read through the GIN index of word_groups and scored exactly.
+
+    With a cursor (score s, id) only groups whose ub is below s count towards
+    ``l`` (all their articles come after it), groups whose lb is above s are
+    wholly before it, and the ones between are read and compared exactly.
+    """
+    word = params(term.text, "text")
+
+    def score(tf: str, length: str) -> str:
+        return rounded(term_score(_idf("r.n", "r.df0"), tf, length, "r.avg"))
+
+    groups = (
+        f"g AS MATERIALIZED (SELECT s.key, s.tf, s.n, {score('s.tf', 's.length_low')} AS ub, "
+        f"{score('s.tf', 's.length_high')} AS lb "
+        f"FROM ng_search_groups s CROSS JOIN r WHERE s.word = {word} AND s.n > 0)"
+    )
+    beyond = ""
+    within = ""
+    not_after = None
+    if after is not None:
+        cursor_score, cursor_id = params(after[0], "numeric"), params(after[1], "text")
+        beyond = f"WHERE g.ub < {cursor_score}"
+        within = f" AND g.lb <= {cursor_score}"
+        not_after = (
+            f"(EXISTS (SELECT 1 FROM g WHERE g.lb > {cursor_score}) OR EXISTS (SELECT 1 FROM c WHERE "
+            f"c.score > {cursor_score} OR (c.score = {cursor_score} AND c.id <= {cursor_id})))"
+        )
+    bound = (
+        "bound AS (SELECT coalesce(max(x.lb), -1::numeric) AS l FROM (SELECT g.lb, sum(g.n) OVER (ORDER BY g.lb DESC) "
+        f"AS c FROM g {beyond}) AS x WHERE x.c >= {params(wanted, 'bigint')})"
+    )
+    candidates = (
+        f"c AS (SELECT a.id, {score('g.tf', 'a.search_length')} AS score "
+        "FROM g CROSS JOIN bound CROSS JOIN r CROSS JOIN LATERAL (SELECT a.id, a.search_length FROM ng_articles a "
+        f"WHERE a.word_groups && ARRAY[g.key]) AS a WHERE g.ub >= bound.l{within})"
+    )
+    return GroupRanking(", ".join([_statistics([term], params), groups, bound, candidates]), not_after)
 
 
 # ---- ordering and keyset bounds ---------------------------------------------------

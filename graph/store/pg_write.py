@@ -2,13 +2,15 @@
 
 A write replaces/inserts documents and deletes ids, and in the same
 transaction keeps the derived tables in step: ``ng_search_words`` (document
-frequency per folded word), ``ng_topics``, ``ng_provider_names`` (how often
-each name is seen per domain) and, from those, ``ng_providers`` (canonical
-name, articleCount). The rows being replaced take away what they counted, the
-new rows are streamed into COPY while they are derived (the server parses one
-chunk while Python derives the next) and add what they count. ``ng_state``
-gets a new version, so every process sees the change at its next request.
-Writers queue on a row lock of ``ng_state``; readers never wait.
+frequency per folded word), ``ng_search_groups`` (articles per search group),
+``ng_topics``, ``ng_provider_names`` (how often each name is seen per domain)
+and, from those, ``ng_providers`` (canonical name, articleCount), and the
+rollups of graph.store.pg_rollup. The rows being replaced take away what they
+counted, the new rows are streamed into COPY while they are derived (the
+server parses one chunk while Python derives the next) and add what they
+count. ``ng_state`` gets a new version, so every process sees the change at
+its next request. Writers queue on a row lock of ``ng_state``; readers never
+wait.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from graph.store import pg_rollup
 from graph.store.base import Document, WriteResult
 from graph.store.pg_rows import COLUMNS, DERIVATION, Row, article_id, best_name, derive
 
@@ -60,6 +63,7 @@ def _copy_values(row: Row) -> tuple[Any, ...]:
         _text_array(row.words),
         _float_array(row.tf_cum),
         row.search_length,
+        _text_array(row.word_groups),
         orjson.dumps(row.mentions).decode(),
         row.seed_path,
         row.seed_hash,
@@ -115,9 +119,11 @@ class Tally:
     rows: int = 0
     length: float = 0.0
     words: Counter[str] = field(default_factory=Counter)
+    groups: Counter[str] = field(default_factory=Counter)
     topics: Counter[str] = field(default_factory=Counter)
     names: Counter[tuple[str, str]] = field(default_factory=Counter)
     url_lines: list[str] = field(default_factory=list)
+    topic_lines: list[str] = field(default_factory=list)
 
 
 def _derived_lines(docs: Iterable[Document], tally: Tally) -> Iterator[str]:
@@ -127,18 +133,23 @@ def _derived_lines(docs: Iterable[Document], tally: Tally) -> Iterator[str]:
         tally.rows += 1
         tally.length += row.search_length
         tally.words.update(row.words)
+        tally.groups.update(row.word_groups)
         tally.topics.update(row.topics)
         tally.names.update((m[1], m[2]) for m in row.mentions)
         tally.url_lines.extend(_copy_line((url, row.id)) for url in row.urls)
+        tally.topic_lines.extend(_copy_line((topic, row.published_text, row.id)) for topic in row.topics)
         yield _copy_line(_copy_values(row))
 
 
 async def copy_documents(conn: AsyncConnection, docs: Iterable[Document]) -> Tally:
-    """Derive and COPY documents into ng_articles and their URLs into ng_article_urls (old rows must be gone)."""
+    """Derive and COPY documents into ng_articles, their URLs into ng_article_urls and their topics into
+    ng_article_topics (old rows must be gone)."""
     tally = Tally()
     await _copy(conn, f"COPY ng_articles ({', '.join(COLUMNS)}) FROM STDIN", _derived_lines(docs, tally))
     if tally.url_lines:
         await _copy(conn, "COPY ng_article_urls (url, id) FROM STDIN", tally.url_lines)
+    if tally.topic_lines:
+        await _copy(conn, "COPY ng_article_topics (topic, published_text, id) FROM STDIN", tally.topic_lines)
     return tally
 
 
@@ -149,6 +160,13 @@ COUNTERS = {
         "word",
         "df",
         "SELECT w, count(*)::integer FROM ng_articles a, unnest(a.words) AS w WHERE a.id = ANY(%(ids)s) GROUP BY w",
+    ),
+    "groups": (
+        "ng_search_groups",
+        "key",
+        "n",
+        "SELECT g, count(*)::integer FROM ng_articles a, unnest(a.word_groups) AS g WHERE a.id = ANY(%(ids)s) "
+        "GROUP BY g",
     ),
     "topics": (
         "ng_topics",
@@ -283,6 +301,7 @@ async def write(conn: AsyncConnection, upserts: Sequence[Document], deletes: Seq
         assert existing is not None
         deleted = int(existing[0])  # as the TinyDB store counts: deletes of ids that were stored
         emptied = await _subtract_old(conn, ids)
+        old_periods = await pg_rollup.before_write(conn, ids)
         cursor = await conn.execute(
             """
             WITH gone AS (DELETE FROM ng_articles WHERE id = ANY(%s) RETURNING search_length)
@@ -293,10 +312,12 @@ async def write(conn: AsyncConnection, upserts: Sequence[Document], deletes: Seq
         gone = await cursor.fetchone()
         assert gone is not None
         await conn.execute("DELETE FROM ng_article_urls WHERE id = ANY(%s)", (ids,))
+        await conn.execute("DELETE FROM ng_article_topics WHERE id = ANY(%s)", (ids,))
         tally = await copy_documents(conn, latest.values())
         await _add_new(conn, tally)
         await _drop_emptied(conn, emptied)
         await refresh_providers(conn, sorted(set(existing[1]) | {d for d, _ in tally.names}))
+        await pg_rollup.after_write(conn, ids, old_periods)
         await conn.execute(
             """
             UPDATE ng_state SET version = %s, article_count = article_count + %s,
@@ -313,7 +334,10 @@ async def rebuild_rows(conn: AsyncConnection) -> None:
     Runs when pg_rows.DERIVATION changed since the rows were written, or when asked
     (``newsgraph db migrate --rebuild``).
     """
-    await conn.execute("TRUNCATE ng_article_urls, ng_topics, ng_provider_names, ng_providers, ng_search_words")
+    await conn.execute(
+        "TRUNCATE ng_article_urls, ng_article_topics, ng_topics, ng_provider_names, ng_providers, ng_search_words, "
+        "ng_search_groups"
+    )
     ids = [i for (i,) in await (await conn.execute("SELECT id FROM ng_articles ORDER BY id")).fetchall()]
     total = Tally()
     for start in range(0, len(ids), REBUILD_BATCH):
@@ -325,10 +349,12 @@ async def rebuild_rows(conn: AsyncConnection) -> None:
         total.rows += tally.rows
         total.length += tally.length
         total.words.update(tally.words)
+        total.groups.update(tally.groups)
         total.topics.update(tally.topics)
         total.names.update(tally.names)
     await _add_new(conn, total)
     await refresh_providers(conn, sorted({d for d, _ in total.names}))
+    await pg_rollup.rebuild(conn)
     await conn.execute(
         "UPDATE ng_state SET version = %s, derivation = %s, article_count = %s, total_length = %s",
         (uuid.uuid4().hex, DERIVATION, total.rows, total.length),

@@ -10,14 +10,27 @@ database (``ng_state``), bumped in every write transaction.
 - Rows: graph.store.pg_rows (what is derived from each document in Python).
 - Writes: graph.store.pg_write (one transaction, catalogs updated by deltas).
 - Queries: graph.store.pg_sql (filter AST, search, order, keyset -> SQL).
+- Rollups: graph.store.pg_rollup (counts and facets by period and combination).
 
-Each Reader method is one SQL statement (one round trip, one snapshot) on a
-pooled connection (psycopg 3 + psycopg-pool, async).
+Each Reader method is at most one SQL statement (one round trip, one
+snapshot) on a pooled connection (psycopg 3 + psycopg-pool, async), and reads
+as little as the answer needs:
+
+- a page is read in the order of an index and stops at first + 1 rows (a
+  topic's page from ng_article_topics; a one-word search from its search
+  groups, pg_sql.group_ranking); documents are fetched for the page rows only,
+  with their providers;
+- totalCount comes from a catalog or rollup when one holds it exactly (all
+  articles, a provider, a topic, a search word, a date range, combinations of
+  provider/category/type/published), else from one count;
+- all facets of a match set come from one statement, kept for the request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -31,16 +44,21 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from graph import filters
 from graph.store import pg_write
 from graph.store.base import (
+    FACET_FIELDS,
+    INTERVALS,
     ArticleQuery,
     Document,
     IntStats,
+    OrderKey,
     Page,
     ProviderQuery,
     SeedMark,
     StoreError,
     Window,
     WriteResult,
+    bucket_start,
 )
+from graph.store.pg_rollup import CATEGORY, DAY, PROVIDER, PUBLISHED, TOPICS, TYPE, combo_count, period_plan
 from graph.store.pg_schema import MigrationReport, migrate
 from graph.store.pg_sql import (
     ARTICLE_SCOPE,
@@ -49,6 +67,8 @@ from graph.store.pg_sql import (
     Params,
     article_ordering,
     compile_filter,
+    group_ranking,
+    holds_nul,
     keyset,
     provider_ordering,
     relevance,
@@ -59,13 +79,6 @@ CONNECT_TIMEOUT_SECONDS = 10
 POOL_MIN_SIZE = 1
 POOL_MAX_SIZE = 10
 INT_KEYS = frozenset({"quality", "heat", "articleCount"})
-BUCKETS = {
-    "DAY": "d",
-    "WEEK": "date_trunc('week', d::timestamp)::date",
-    "MONTH": "date_trunc('month', d::timestamp)::date",
-    "YEAR": "date_trunc('year', d::timestamp)::date",
-}
-FACET_COLUMNS = {"provider": "a.provider_domain", "category": "a.category", "type": "a.type"}
 
 
 def describe_url(url: str) -> str:
@@ -85,10 +98,21 @@ def _reason(exc: BaseException) -> str:
 
 
 async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
-    """Per-connection settings: orjson for JSON, UTC, shortest-exact float text (relevance rounding)."""
+    """Per-connection settings: orjson for JSON, UTC, shortest-exact float text (relevance rounding),
+    no JIT, a plan for each statement's own values.
+
+    JIT compilation costs 100+ ms a statement and these statements run in milliseconds; the
+    planner's estimates for CTEs and LATERAL joins are loose enough to trigger it anyway.
+    psycopg prepares a statement run five times on a connection, and PostgreSQL may then plan it
+    once for any values: a date range or a topic would then be planned as if it matched a handful
+    of rows whatever it matches. Custom plans keep the statement prepared (parsed once) and plan
+    each execution for its values, which takes a fraction of a millisecond here.
+    """
     set_json_loads(orjson.loads, conn)
     await conn.execute("SET TimeZone TO 'UTC'")
     await conn.execute("SET extra_float_digits TO 1")
+    await conn.execute("SET jit TO off")
+    await conn.execute("SET plan_cache_mode TO force_custom_plan")
 
 
 async def migrate_database(database_url: str, rebuild: bool = False) -> MigrationReport:
@@ -112,6 +136,46 @@ async def _connect(database_url: str) -> psycopg.AsyncConnection[Any]:
     return conn
 
 
+class SharedReads:
+    """One read of ng_state for all the requests that wait for it, never one already under way.
+
+    A request that starts while a read is in flight waits for the next read, so the
+    database answers it after the request began and it sees every write committed
+    before (a seed through one server is visible through another at once); all the
+    requests that arrive meanwhile share that next read. Under load this is one round
+    trip for many requests instead of one each; alone, a request reads at once.
+    """
+
+    def __init__(self, fetch: Callable[[], Awaitable[tuple[Any, ...]]]) -> None:
+        self._fetch = fetch
+        self._next: asyncio.Future[tuple[Any, ...]] | None = None
+        self._reading: asyncio.Task[None] | None = None  # held: the loop keeps tasks weakly
+
+    async def read(self) -> tuple[Any, ...]:
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+        waiting = self._next
+        if self._reading is None:
+            self._reading = asyncio.get_running_loop().create_task(self._read_while_asked())
+        # Shielded: a request cancelled while it waits (its client gone, its time up) must not
+        # cancel the read the others wait for.
+        return await asyncio.shield(waiting)
+
+    async def _read_while_asked(self) -> None:
+        try:
+            while self._next is not None:
+                asked, self._next = self._next, None  # later requests wait for the next read
+                try:
+                    asked.set_result(await self._fetch())
+                except Exception as exc:  # noqa: BLE001 - every waiter gets the failure
+                    asked.set_exception(exc)
+                except BaseException:
+                    asked.cancel()
+                    raise
+        finally:
+            self._reading = None
+
+
 class PostgresStore:
     """Articles in a PostgreSQL database; see the module docstring."""
 
@@ -123,6 +187,7 @@ class PostgresStore:
         self._min_size = min_size
         self._max_size = max_size
         self._pool: AsyncConnectionPool | None = None
+        self._state = SharedReads(self._read_state)
 
     async def open(self) -> None:
         """Connect, bring the schema up to date, and open the connection pool."""
@@ -161,15 +226,21 @@ class PostgresStore:
         return self._pool
 
     async def reader(self) -> PostgresReader:
-        """A reader at the database's current version (one small query per request)."""
+        """A reader at the database's current version (one small query, shared by the requests that
+        start while it waits: see SharedReads; it also reads the article count, in the same row)."""
+        pool = await self._opened()
+        version, count = await self._state.read()
+        return PostgresReader(pool, version, int(count))
+
+    async def _read_state(self) -> tuple[Any, ...]:
         pool = await self._opened()
         try:
             async with pool.connection() as conn:
-                row = await (await conn.execute("SELECT version FROM ng_state")).fetchone()
+                row = await (await conn.execute("SELECT version, article_count FROM ng_state")).fetchone()
         except (psycopg.OperationalError, PoolTimeout) as exc:
             raise StoreError(f"{self.where}: cannot read: {_reason(exc)}") from None
         assert row is not None
-        return PostgresReader(pool, row[0])
+        return row
 
     async def seed_marks(self) -> dict[str, SeedMark]:
         pool = await self._opened()
@@ -185,6 +256,51 @@ class PostgresStore:
                 return await pg_write.write(conn, upserts, deletes)
         except (psycopg.Error, PoolTimeout) as exc:
             raise StoreError(f"{self.where}: the write failed and nothing was changed: {_reason(exc)}") from None
+
+
+DEFAULT_ORDER = ArticleQuery().order  # publishedDateTime DESC, id
+# An article row's provider as [domain, name, articleCount] (NULL without one): selected with the
+# row, so that resolving the provider needs no query of its own. A subquery in a select list is
+# evaluated after the sort and limit, for the rows returned only.
+PROVIDER_OF = (
+    "(SELECT jsonb_build_array(p.domain, p.name, p.article_count) FROM ng_providers p "
+    "WHERE p.domain = a.provider_domain)"
+)
+PROVIDER_BY_ID = (
+    "(SELECT jsonb_build_array(p.domain, p.name, p.article_count) FROM ng_articles x "
+    "JOIN ng_providers p ON p.domain = x.provider_domain WHERE x.id = a.id)"
+)
+
+
+def _ordered_topic(query: ArticleQuery) -> tuple[str, filters.Filter] | None:
+    """The topic whose articles the query wants newest first (the order of ng_article_topics), if it
+    does, and the rest of its filter."""
+    if query.search or query.order != DEFAULT_ORDER:
+        return None
+    f = query.filter
+    parts = f.parts if isinstance(f, filters.And) else (f,)
+    for n, part in enumerate(parts):
+        if isinstance(part, filters.Compare) and (part.field, part.op) == ("topics", "has"):
+            if isinstance(part.value, str) and not holds_nul(part.value):
+                rest = parts[:n] + parts[n + 1 :]
+                return part.value, rest[0] if len(rest) == 1 else filters.And(rest)
+    return None
+
+
+def _ranks_by_groups(query: ArticleQuery, window: Window) -> bool:
+    """Whether a page can be ranked by search groups (pg_sql.group_ranking): a search for one whole
+    word, no filter, relevance order, the first items of the matches or those after a cursor."""
+    search = query.search
+    if not search or len(search) != 1 or search[0].prefix or query.filter != filters.TRUE:
+        return False
+    if query.order != (OrderKey("relevance", True), OrderKey("id")):
+        return False
+    if window.first is None or window.last is not None or window.before is not None:
+        return False
+    after = window.after
+    if after is None:
+        return True
+    return isinstance(after[0], (int, float)) and isinstance(after[1], str) and not holds_nul(after[1])
 
 
 def _article_conditions(query: ArticleQuery, params: Params) -> list[str]:
@@ -207,12 +323,173 @@ def _key_value(field: str, value: Any) -> Any:
     return value
 
 
-class PostgresReader:
-    """The Reader interface over a connection pool, at one data version."""
+def _matching(query: ArticleQuery) -> tuple[Any, Any]:
+    """What decides the match set (not its order)."""
+    return (query.filter, query.search)
 
-    def __init__(self, pool: AsyncConnectionPool, version: str) -> None:
+
+def _catalog_count(query: ArticleQuery, params: Params) -> str | None:
+    """SQL reading the number of matches from a catalog, when one holds it exactly; else None.
+
+    Every count here is kept in the write transaction that changes it: the
+    articles with one provider domain (ng_providers), with one topic
+    (ng_topics), with one search word (ng_search_words.df). (All articles: the
+    reader read their count with the version.)
+    """
+    f, search = query.filter, query.search
+    if search:
+        if len(search) == 1 and not search[0].prefix and f == filters.TRUE:
+            word = params(search[0].text, "text")
+            return f"SELECT coalesce((SELECT df FROM ng_search_words WHERE word = {word}), 0)"
+        return None
+    if isinstance(f, filters.ProviderIs) and isinstance(inner := f.filter, filters.Compare):
+        if (inner.field, inner.op) == ("domain", "eq") and isinstance(inner.value, str) and not holds_nul(inner.value):
+            domain = params(inner.value, "text")
+            return f"SELECT coalesce((SELECT article_count FROM ng_providers WHERE domain = {domain}), 0)"
+    if isinstance(f, filters.Compare) and (f.field, f.op) == ("topics", "has"):
+        if isinstance(f.value, str) and not holds_nul(f.value):
+            topic = params(f.value, "text")
+            return f"SELECT coalesce((SELECT article_count FROM ng_topics WHERE name = {topic}), 0)"
+    return None
+
+
+# Every facet of a match set in one statement: the matches are read once (m), and each
+# facet is one aggregate over them. Kind 0 is the totals row; the others are (value, count).
+MATCHES_SUMMARY = f"""
+WITH m AS MATERIALIZED (
+    SELECT a.topics, a.provider_domain, a.category, a.type, a.published, a.quality, a.heat, a.published_text
+    FROM ng_articles a WHERE {{where}}
+)
+SELECT 0, NULL, count(*), ARRAY[count(quality), min(quality), max(quality), sum(quality),
+    count(heat), min(heat), max(heat), sum(heat)], min(published_text), max(published_text) FROM m
+UNION ALL SELECT {TOPICS}, t, count(*), NULL, NULL, NULL FROM m, unnest(m.topics) AS t GROUP BY t
+UNION ALL SELECT {PROVIDER}, provider_domain, count(*), NULL, NULL, NULL FROM m WHERE provider_domain IS NOT NULL
+    GROUP BY 2
+UNION ALL SELECT {CATEGORY}, category, count(*), NULL, NULL, NULL FROM m WHERE category IS NOT NULL GROUP BY 2
+UNION ALL SELECT {TYPE}, type, count(*), NULL, NULL, NULL FROM m WHERE type IS NOT NULL GROUP BY 2
+UNION ALL SELECT {PUBLISHED}, CASE WHEN published THEN 'true' ELSE 'false' END, count(*), NULL, NULL, NULL FROM m
+    GROUP BY 2
+UNION ALL SELECT {DAY}, left(published_text, 10), count(*), NULL, NULL, NULL FROM m
+    WHERE published_text IS NOT NULL GROUP BY 2
+"""
+# The same rows summed from the rollup of whole periods (graph.store.pg_rollup).
+PERIODS_SUMMARY = """
+SELECT 0, NULL, sum(n), ARRAY[sum(quality_count), min(quality_min), max(quality_max), sum(quality_sum),
+    sum(heat_count), min(heat_min), max(heat_max), sum(heat_sum)], min(first_text), max(last_text)
+FROM ng_periods WHERE {periods}
+UNION ALL SELECT kind, value, sum(n), NULL, NULL, NULL FROM ng_period_facets WHERE {periods} GROUP BY kind, value
+"""
+SUMMARY_FACETS = {TOPICS: "topics", PROVIDER: "provider", CATEGORY: "category", TYPE: "type", PUBLISHED: "published"}
+
+
+# The parts above merged into one JSON value: [totals, {kind: [[value, count], ...]}], totals being
+# [count, quality count, min, max, sum, heat count, min, max, sum, first date, last date] (the
+# statistics as text: they are unbounded integers), each facet most frequent first, ties by
+# value in code point order, days in date order.
+SUMMARY = f"""
+WITH parts(kind, value, n, numbers, low, high) AS ({{parts}}),
+facets AS (SELECT kind, value COLLATE "C" AS value, sum(n) AS n FROM parts WHERE kind > 0 GROUP BY 1, 2)
+SELECT json_build_array(
+    (SELECT json_build_array(coalesce(sum(n), 0), sum(numbers[1])::text, min(numbers[2])::text,
+        max(numbers[3])::text, sum(numbers[4])::text, sum(numbers[5])::text, min(numbers[6])::text,
+        max(numbers[7])::text, sum(numbers[8])::text, min(low), max(high))
+     FROM parts WHERE kind = 0),
+    (SELECT coalesce(json_object_agg(kind, items), '{{{{}}}}') FROM (
+        SELECT kind, json_agg(json_build_array(value, n)
+            ORDER BY CASE WHEN kind = {DAY} THEN 0 ELSE -n END, value) AS items
+        FROM facets GROUP BY kind) AS x))
+"""
+
+
+def _summary_sql(query: ArticleQuery, params: Params) -> str:
+    """One statement giving every facet of the matches: from the rollup for the whole periods of a date range
+    (or of everything), from the articles for the rest."""
+    plan = period_plan(query, params)
+    if plan is None:
+        parts = MATCHES_SUMMARY.format(where=" AND ".join(_article_conditions(query, params)))
+    else:
+        parts = PERIODS_SUMMARY.format(periods=plan.periods)
+        if plan.edges:
+            parts = MATCHES_SUMMARY.format(where=plan.outside()) + " UNION ALL " + parts
+    return SUMMARY.format(parts=parts)
+
+
+def _int(text: str | None) -> int | None:
+    return None if text is None else int(text)
+
+
+def _stats(count: str | None, low: str | None, high: str | None, total: str | None) -> IntStats:
+    if not count or count == "0":
+        return IntStats(0, None, None, None)
+    # Python's int / int: the correctly rounded mean, as the TinyDB store computes it.
+    return IntStats(int(count), _int(low), _int(high), int(total or 0) / int(count))
+
+
+# The first day of a day's bucket, from its ISO text ("YYYY-MM-DD"): weeks need the calendar.
+BUCKET_OF = {
+    "DAY": lambda day: day,
+    "MONTH": lambda day: day[:8] + "01",
+    "YEAR": lambda day: day[:5] + "01-01",
+    "WEEK": lambda day: bucket_start(date.fromisoformat(day), "WEEK").isoformat(),
+}
+
+
+@dataclass
+class Summary:
+    """The count and every facet of one match set."""
+
+    count: int
+    facets: dict[str, list[list[Any]]]  # [value, count] pairs, as they come (see SUMMARY)
+    stats: dict[str, IntStats]
+    dates: tuple[str | None, str | None]
+    days: list[list[Any]]
+
+    @classmethod
+    def of(cls, value: list[Any]) -> Summary:
+        (count, *numbers, first, last), by_kind = value
+        facets = {name: by_kind.get(str(kind), []) for kind, name in SUMMARY_FACETS.items()}
+        stats = {"quality": _stats(*numbers[:4]), "heat": _stats(*numbers[4:])}
+        return cls(int(count), facets, stats, (first, last), by_kind.get(str(DAY), []))
+
+    def histogram(self, interval: str) -> list[tuple[str, int]]:
+        bucket_of = BUCKET_OF[interval]
+        buckets: dict[str, int] = {}
+        for day, count in self.days:  # in date order, so the buckets are too
+            start = bucket_of(day)
+            buckets[start] = buckets.get(start, 0) + count
+        return list(buckets.items())
+
+
+class PostgresReader:
+    """The Reader interface over a connection pool, at one data version.
+
+    A reader serves one request: what it learns about a match set (its facets)
+    is kept for the rest of that request.
+    """
+
+    def __init__(self, pool: AsyncConnectionPool, version: str, article_count: int) -> None:
         self._pool = pool
         self.version = version
+        self._article_count = article_count
+        self._summaries: dict[tuple[Any, Any], Summary] = {}
+        # Providers by domain, learnt with the articles that name them, and the domains of related
+        # items of the articles returned so far (fetched with the next provider lookup, which
+        # resolving those items would make next).
+        self._providers: dict[str, dict[str, Any] | None] = {}
+        self._related_domains: set[str] = set()
+
+    def _learn(self, doc: Document | None, provider: Any) -> Document | None:
+        """Keep what a row said of its article's provider ([domain, name, articleCount]) and its related domains."""
+        if provider is not None:
+            domain, name, count = provider
+            self._providers[domain] = {"name": name, "domain": domain, "articleCount": count}
+        if doc is not None:
+            for item in doc.get("related") or ():
+                owner = item.get("provider") if isinstance(item, dict) else None
+                domain = owner.get("domain") if isinstance(owner, dict) else None
+                if isinstance(domain, str) and domain not in self._providers:
+                    self._related_domains.add(domain)
+        return doc
 
     async def _all(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         async with self._pool.connection() as conn:
@@ -224,27 +501,34 @@ class PostgresReader:
         return rows[0]
 
     async def count(self) -> int:
-        return int((await self._one("SELECT article_count FROM ng_state"))[0])
+        return self._article_count
 
     async def get_articles(self, ids: Sequence[str]) -> list[Document | None]:
-        rows = await self._all("SELECT id, doc FROM ng_articles WHERE id = ANY(%s)", (_storable(ids),))
-        found = dict(rows)
+        rows = await self._all(
+            f"SELECT a.id, a.doc, {PROVIDER_OF} FROM ng_articles a WHERE a.id = ANY(%s)", (_storable(ids),)
+        )
+        found = {key: self._learn(doc, provider) for key, doc, provider in rows}
         return [found.get(i) for i in ids]
 
     async def get_articles_by_url(self, urls: Sequence[str]) -> list[Document | None]:
         rows = await self._all(
-            """
-            SELECT DISTINCT ON (u.url) u.url, a.doc FROM ng_article_urls u JOIN ng_articles a ON a.id = u.id
-            WHERE u.url = ANY(%s) ORDER BY u.url, u.id
+            f"""
+            SELECT DISTINCT ON (u.url) u.url, a.doc, {PROVIDER_OF} FROM ng_article_urls u
+            JOIN ng_articles a ON a.id = u.id WHERE u.url = ANY(%s) ORDER BY u.url, u.id
             """,
             (_storable(urls),),
         )
-        found = dict(rows)
+        found = {url: self._learn(doc, provider) for url, doc, provider in rows}
         return [found.get(u) for u in urls]
 
     # ---- articles ------------------------------------------------------------------
 
     async def find_articles(self, query: ArticleQuery, window: Window) -> Page:
+        if _ranks_by_groups(query, window):
+            return await self._find_by_groups(query, window)
+        topic = _ordered_topic(query)
+        if topic is not None:
+            return await self._find_in_topic(query, *topic, window)
         params = Params()
         conditions = _article_conditions(query, params)
         score = None
@@ -261,15 +545,63 @@ class PostgresReader:
         if any(key.field == "providerName" for key in query.order):
             source += " LEFT JOIN ng_providers pn ON pn.domain = a.provider_domain"
         rows, has_next, has_previous = await self._page(
-            params, cte, source, " AND ".join(conditions), ordering, ["a.doc"], window
+            params, cte, source, " AND ".join(conditions), ordering, ["a.doc", PROVIDER_OF], window
         )
+        return self._article_page(query, ordering, rows, has_next, has_previous)
+
+    async def _find_in_topic(self, query: ArticleQuery, topic: str, rest: filters.Filter, window: Window) -> Page:
+        """A page of one topic's articles, newest first, read in order from ng_article_topics (the same
+        values as the articles' columns), so it stops at first + 1 rows.
+
+        The topic's own condition is left out (ng_article_topics says it): kept, the planner would
+        count it twice and take the join for far more selective than it is.
+        """
+        params = Params()
+        conditions = [*_article_conditions(replace(query, filter=rest), params), f"tp.topic = {params(topic, 'text')}"]
+        ordering = article_ordering(query.order, None)
+        ordering = replace(ordering, columns=[replace(c, sql=c.sql.replace("a.", "tp.", 1)) for c in ordering.columns])
+        rows, has_next, has_previous = await self._page(
+            params,
+            None,
+            "ng_article_topics tp JOIN ng_articles a ON a.id = tp.id",
+            " AND ".join(conditions),
+            ordering,
+            ["a.doc", PROVIDER_OF],
+            window,
+        )
+        return self._article_page(query, ordering, rows, has_next, has_previous)
+
+    def _article_page(
+        self, query: ArticleQuery, ordering: Ordering, rows: list[tuple[Any, ...]], has_next: bool, has_previous: bool
+    ) -> Page:
+        """A Page from rows of (doc, provider, sort columns...)."""
         fields = [key.field for key in query.order]
         return Page(
-            items=[row[0] for row in rows],
-            keys=[self._keys(fields, ordering, row[1:]) for row in rows],
+            items=[self._learn(row[0], row[1]) for row in rows],
+            keys=[self._keys(fields, ordering, row[2:]) for row in rows],
             has_next=has_next,
             has_previous=has_previous,
         )
+
+    async def _find_by_groups(self, query: ArticleQuery, window: Window) -> Page:
+        """A first page (or one after a cursor) of a one-word search by relevance, ranked by search groups."""
+        assert query.search is not None and window.first is not None
+        params = Params()
+        ranking = group_ranking(query.search[0], params, window.first + 1, window.after)
+        ordering = article_ordering(query.order, "a.score")
+        # The candidates stand in for the articles; the documents of the page alone are read
+        # (a subquery in the select list is evaluated after the sort and limit).
+        rows, has_next, has_previous = await self._page(
+            params,
+            ranking.cte,
+            "c AS a",
+            "TRUE",
+            ordering,
+            ["(SELECT x.doc FROM ng_articles x WHERE x.id = a.id)", PROVIDER_BY_ID],
+            window,
+            not_after=ranking.not_after,
+        )
+        return self._article_page(query, ordering, rows, has_next, has_previous)
 
     @staticmethod
     def _keys(fields: list[str], ordering: Ordering, columns: Sequence[Any]) -> tuple[Any, ...]:
@@ -284,12 +616,15 @@ class PostgresReader:
         ordering: Ordering,
         payload: list[str],
         window: Window,
+        not_after: str | None = None,
     ) -> tuple[list[tuple[Any, ...]], bool, bool]:
         """One page by keyset, and whether items exist beyond it (window_slice's semantics, in SQL).
 
         Returns rows of (payload..., sort columns...). The flags follow
         graph.store.memory.window_slice exactly: has_next says an item exists
         after the page in the whole ordered match list, has_previous one before it.
+        ``not_after`` is SQL saying some match is not after the ``after`` cursor,
+        for a source that holds only the matches the page can draw from.
         """
         forward = window.last is None or window.first is not None
         limit = window.first if forward else window.last
@@ -303,7 +638,8 @@ class PostgresReader:
             bounds.append(before)
         flags = ["TRUE AS _"]
         if after is not None:
-            flags.append(f"EXISTS (SELECT 1 FROM {source} WHERE {where} AND NOT {after}) AS not_after")
+            not_after = not_after or f"EXISTS (SELECT 1 FROM {source} WHERE {where} AND NOT {after})"
+            flags.append(f"{not_after} AS not_after")
         if before is not None:
             flags.append(f"EXISTS (SELECT 1 FROM {source} WHERE {where} AND NOT {before}) AS not_before")
         columns = [*payload, *(f"{c.sql} AS k{n}" for n, c in enumerate(ordering.columns))]
@@ -346,77 +682,67 @@ class PostgresReader:
         return bool((await self._one(sql, params.values))[0])
 
     async def count_articles(self, query: ArticleQuery) -> int:
+        summary = self._summaries.get(_matching(query))
+        if summary is not None:
+            return summary.count
+        if query.filter == filters.TRUE and not query.search:
+            return self._article_count
         params = Params()
-        where = " AND ".join(_article_conditions(query, params))
-        return int((await self._one(f"SELECT count(*) FROM ng_articles a WHERE {where}", params.values))[0])
+        counted = _catalog_count(query, params) or combo_count(query, params)
+        if counted is None and (plan := period_plan(query, params)) is not None:
+            counted = f"SELECT coalesce((SELECT sum(n) FROM ng_periods WHERE {plan.periods}), 0)" + "".join(
+                f" + (SELECT count(*) FROM ng_articles a WHERE {edge})" for edge in plan.edges
+            )
+        if counted is None:
+            where = " AND ".join(_article_conditions(query, params))
+            counted = f"SELECT count(*) FROM ng_articles a WHERE {where}"
+        return int((await self._one(counted, params.values))[0])
+
+    async def _summary(self, query: ArticleQuery) -> Summary:
+        """Every facet of the matches, from one statement (one scan); kept for the rest of the request."""
+        key = _matching(query)
+        summary = self._summaries.get(key)
+        if summary is None:
+            params = Params()
+            summary = Summary.of((await self._one(_summary_sql(query, params), params.values))[0])
+            self._summaries[key] = summary
+        return summary
 
     async def facet_counts(self, query: ArticleQuery, field: str, first: int | None) -> list[tuple[str, int]]:
-        params = Params()
-        where = " AND ".join(_article_conditions(query, params))
-        limit = params(first, "bigint")
-        if field == "topics":
-            sql = (
-                f"SELECT t, count(*) FROM ng_articles a, unnest(a.topics) AS t WHERE {where} "
-                f"GROUP BY t ORDER BY count(*) DESC, t LIMIT {limit}"
-            )
-        elif field == "published":
-            sql = (
-                "SELECT v, count(*) FROM (SELECT CASE WHEN a.published THEN 'true' ELSE 'false' END COLLATE \"C\" AS v "
-                f"FROM ng_articles a WHERE {where}) AS x GROUP BY v ORDER BY count(*) DESC, v LIMIT {limit}"
-            )
-        elif field in FACET_COLUMNS:
-            column = FACET_COLUMNS[field]
-            sql = (
-                f"SELECT {column}, count(*) FROM ng_articles a WHERE {where} AND {column} IS NOT NULL "
-                f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {limit}"
-            )
-        else:
+        if field not in FACET_FIELDS:
             raise ValueError(f"unknown facet field {field!r}")
-        return [(value, int(count)) for value, count in await self._all(sql, params.values)]
+        counts = (await self._summary(query)).facets[field]
+        return [(value, count) for value, count in (counts if first is None else counts[:first])]
 
     async def int_stats(self, query: ArticleQuery, field: str) -> IntStats:
         if field not in ("quality", "heat"):
             raise ValueError(f"unknown statistics field {field!r}")
-        params = Params()
-        where = " AND ".join(_article_conditions(query, params))
-        count, low, high, total = await self._one(
-            f"SELECT count(a.{field}), min(a.{field}), max(a.{field}), sum(a.{field}) FROM ng_articles a WHERE {where}",
-            params.values,
-        )
-        if not count:
-            return IntStats(0, None, None, None)
-        # Python's int / int: the correctly rounded mean, as the TinyDB store computes it.
-        return IntStats(int(count), int(low), int(high), int(total) / int(count))
+        return (await self._summary(query)).stats[field]
 
     async def date_range(self, query: ArticleQuery) -> tuple[str | None, str | None]:
-        params = Params()
-        where = " AND ".join(_article_conditions(query, params))
-        low, high = await self._one(
-            f"SELECT min(a.published_text), max(a.published_text) FROM ng_articles a WHERE {where}", params.values
-        )
-        return low, high
+        return (await self._summary(query)).dates
 
     async def histogram(self, query: ArticleQuery, interval: str) -> list[tuple[str, int]]:
-        bucket = BUCKETS.get(interval)
-        if bucket is None:
+        if interval not in INTERVALS:
             raise ValueError(f"unknown interval {interval!r}")
-        params = Params()
-        where = " AND ".join(_article_conditions(query, params))
-        rows = await self._all(
-            f"SELECT {bucket} AS b, count(*) FROM (SELECT left(a.published_text, 10)::date AS d FROM ng_articles a "
-            f"WHERE {where} AND a.published_text IS NOT NULL) AS x GROUP BY b ORDER BY b",
-            params.values,
-        )
-        return [(_day(b), int(count)) for b, count in rows]
+        return (await self._summary(query)).histogram(interval)
 
     # ---- providers and topics ------------------------------------------------------------
 
     async def get_providers(self, domains: Sequence[str]) -> list[dict[str, Any] | None]:
-        rows = await self._all(
-            "SELECT domain, name, article_count FROM ng_providers WHERE domain = ANY(%s)", (_storable(domains),)
-        )
-        found = {d: {"name": n, "domain": d, "articleCount": c} for d, n, c in rows}
-        return [found.get(d) for d in domains]
+        known = self._providers
+        missing = [d for d in domains if d not in known]
+        if missing:
+            wanted = _storable({*missing, *self._related_domains})
+            self._related_domains.clear()
+            rows = await self._all(
+                "SELECT domain, name, article_count FROM ng_providers WHERE domain = ANY(%s)", (wanted,)
+            )
+            for domain in wanted:
+                known[domain] = None
+            for d, n, c in rows:
+                known[d] = {"name": n, "domain": d, "articleCount": c}
+        return [known.get(d) for d in domains]
 
     async def find_providers(self, query: ProviderQuery, window: Window) -> Page:
         params = Params()
@@ -466,6 +792,3 @@ class PostgresReader:
             "newest": newest,
         }
 
-
-def _day(value: Any) -> str:
-    return value.isoformat() if isinstance(value, date) else str(value)
