@@ -31,9 +31,9 @@ TERM = re.compile(r"[^\W_]+\*?")
 # Field weights: a word in the title counts three times (BM25F).
 WEIGHTS = {"title": 3.0, "excerpt": 1.0, "body": 1.0, "topics": 1.5, "provider": 1.0, "related": 1.0}
 K1 = 1.2
+B = 0.75
 # Documents indexed between two packings of their postings into numpy arrays.
 PACK_EVERY = 4096
-B = 0.75
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,19 +239,9 @@ class Scores:
         """Every one of count documents, each scored 0 (a search without words)."""
         return cls(np.arange(count, dtype=np.int64), np.zeros(count, dtype=np.float64))
 
-    def __len__(self) -> int:
-        return len(self.numbers)
-
-    def _position(self, number: int) -> int | None:
-        i = int(np.searchsorted(self.numbers, number))
-        return i if i < len(self.numbers) and self.numbers[i] == number else None
-
-    def __contains__(self, number: object) -> bool:
-        return isinstance(number, (int, np.integer)) and self._position(int(number)) is not None
-
     def get(self, number: int, default: float | None = None) -> float | None:
-        i = self._position(number)
-        return default if i is None else float(self.values[i])
+        i = int(np.searchsorted(self.numbers, number))
+        return float(self.values[i]) if i < len(self.numbers) and self.numbers[i] == number else default
 
     def of(self, numbers: Any) -> Any:
         """The scores of numbers, every one of them matched."""
