@@ -250,13 +250,28 @@ def broad_windows() -> list[dict[str, str]]:
     ]
 
 
+def query_set(db: Path) -> dict[str, list[bytes]]:
+    """The rows of uncached queries, each with its rotating request bodies (variables from the corpus)."""
+    values = samples(db)
+    return {
+        "page (uncached)": [body(PAGE_QUERY, {"first": 20})],
+        "by id": [body(BY_ID, v) for v in values["by_id"]],
+        "by url": [body(BY_URL, v) for v in values["by_url"]],
+        "provider domain": [body(SELECTIVE, v) for v in values["provider"]],
+        "topic": [body(SELECTIVE, v) for v in values["topic"]],
+        "published+category": [body(SELECTIVE, v) for v in values["published_category"]],
+        "search": [body(SEARCH, v) for v in values["search"]],
+        "broad + facets": [body(BROAD, window) for window in broad_windows()],
+    }
+
+
 def run_size(count: int, duration: float, connections: int, loops: list[str]) -> dict[str, Any]:
     db = prepare(count)
     size_mib = db.stat().st_size / 2**20
     out: dict[str, Any] = {"count": count, "file_mib": size_mib, "rows": {}}
-    vars_ = samples(db)
-    page_body = body(PAGE_QUERY, {"first": 20})
-    broad_bodies = [body(BROAD, window) for window in broad_windows()]
+    rows = query_set(db)
+    page_body = rows["page (uncached)"][0]
+    broad_bodies = rows["broad + facets"]
 
     for loop in loops:
         server = newsgraph_server(db, cache=False, loop=loop)
@@ -265,16 +280,6 @@ def run_size(count: int, duration: float, connections: int, loops: list[str]) ->
         out[f"rss_mib[{loop}]"] = rss_mib(server.process.pid)
         try:
             payload = post(server.url, PAGE_QUERY, {"first": 20})
-            rows = {
-                "page (uncached)": [page_body],
-                "by id": [body(BY_ID, v) for v in vars_["by_id"]],
-                "by url": [body(BY_URL, v) for v in vars_["by_url"]],
-                "provider domain": [body(SELECTIVE, v) for v in vars_["provider"]],
-                "topic": [body(SELECTIVE, v) for v in vars_["topic"]],
-                "published+category": [body(SELECTIVE, v) for v in vars_["published_category"]],
-                "search": [body(SEARCH, v) for v in vars_["search"]],
-                "broad + facets": broad_bodies,
-            }
             for name, bodies in rows.items():
                 for b in bodies[:3]:
                     post_raw(server.url, b)  # warm caches of parse/validation and indexes

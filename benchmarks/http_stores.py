@@ -17,29 +17,10 @@ import os
 import subprocess
 import sys
 import uuid
-from typing import Any
 
 from benchmarks import http_bench
-from benchmarks.http_bench import BROAD, BY_ID, BY_URL, PAGE_QUERY, SEARCH, SELECTIVE, ROOT, WORK, body
+from benchmarks.http_bench import ROOT, WORK
 from benchmarks.stores_bench import _database_url
-
-
-def query_set(db: Any) -> dict[str, list[bytes]]:
-    vars_ = http_bench.samples(db)
-    return {
-        "page": [body(PAGE_QUERY, {"first": 20})],
-        "by id": [body(BY_ID, v) for v in vars_["by_id"]],
-        "by url": [body(BY_URL, v) for v in vars_["by_url"]],
-        "provider domain": [body(SELECTIVE, v) for v in vars_["provider"]],
-        "topic": [body(SELECTIVE, v) for v in vars_["topic"]],
-        "published+category": [body(SELECTIVE, v) for v in vars_["published_category"]],
-        "search": [body(SEARCH, v) for v in vars_["search"]],
-        "broad + facets": [
-            body(BROAD, {"from": f"2019-{1 + m % 12:02d}-{1 + d:02d}", "to": f"2021-{1 + m % 12:02d}-{1 + d:02d}"})
-            for m in range(12)
-            for d in range(20)
-        ],
-    }
 
 
 def server(env: dict[str, str]) -> http_bench.Server:
@@ -64,7 +45,7 @@ def run_size(count: int, duration: float, connections: int, base_url: str) -> di
                        check=True, cwd=ROOT)
         with psycopg.connect(pg_url, autocommit=True) as conn:
             conn.execute("ANALYZE")  # as autovacuum would a minute after a seed
-        rows = query_set(db)
+        rows = http_bench.query_set(db)
         results: dict[str, dict[str, http_bench.Result]] = {}
         for store, env in (("tinydb", {"NEWSGRAPH_DB": str(db)}), ("postgres", {"NEWSGRAPH_DATABASE_URL": pg_url})):
             running = server(env)
