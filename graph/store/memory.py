@@ -174,9 +174,10 @@ def _shared(column: list[Any]) -> list[Any]:
     return [seen.setdefault(v, v) for v in column]
 
 
-def _shared_topics(column: list[list[str]]) -> list[list[str]]:
+def _shared_topics(column: list[list[str]]) -> list[tuple[str, ...]]:
+    """The topics column as tuples, each topic name one object."""
     seen: dict[str, str] = {}
-    return [[seen.setdefault(t, t) for t in topics] for topics in column]
+    return [tuple([seen.setdefault(t, t) for t in topics]) for topics in column]
 
 
 # Fields a residual filter can check from the columns alone, without decoding documents.
@@ -326,7 +327,7 @@ class Snapshot:
             raise ValueError("the saved columns do not match the documents")
         for field in ("category", "type", "provider"):
             columns[field] = _shared(columns[field])
-        columns["topics"] = [tuple(topics) for topics in _shared_topics(columns["topics"])]
+        columns["topics"] = _shared_topics(columns["topics"])
         self.by_id: dict[str, int] = {article_id: n for n, article_id in enumerate(columns["id"])}
         # URLs as 64-bit hashes in a sorted array: 16 bytes per URL instead of ~250 as dict keys.
         self.url_hashes = np.array(state["url_hashes"], dtype=np.int64)
@@ -451,19 +452,14 @@ class Snapshot:
         fields = filter_fields(residual)
         if fields <= COLUMN_FILTER_FIELDS:
             # Every field it reads is a column: check a small mapping per document instead of decoding it.
-            columns = [(field, self.columns[field]) for field in fields]
-            if "provider" in fields:
-                domains = self.columns["provider"]
-                columns = [(f, c) for f, c in columns if f != "provider"]
+            columns = [(field, self.columns[field]) for field in fields if field != "provider"]
+            domains = self.columns["provider"] if "provider" in fields else None
 
-                def view(n: int) -> dict[str, Any]:
-                    out = {field: column[n] for field, column in columns}
+            def view(n: int) -> dict[str, Any]:
+                out = {field: column[n] for field, column in columns}
+                if domains is not None:  # as stored: the provider mapping, of which filters read the domain
                     out["provider"] = None if domains[n] is None else {"domain": domains[n]}
-                    return out
-            else:
-
-                def view(n: int) -> dict[str, Any]:
-                    return {field: column[n] for field, column in columns}
+                return out
 
             return [n for n in numbers if filters.matches(residual, view(n), "article", lookup)]
         decode = self.docs.decode if isinstance(self.docs, EncodedDocuments) else self.docs.__getitem__
