@@ -24,6 +24,8 @@ from graph.executor import Executor
 from graph.schema import schema
 from graph.schema.context import Context
 from graph.store.base import Store
+from graph.store.memory import Snapshot
+from graph.store.tinydb import TinyDBStore
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -195,3 +197,17 @@ def without_root_powers() -> None:
     for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, from the bounding set
         if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def opened_snapshot(db: Path) -> Snapshot:
+    """The snapshot a freshly opened TinyDB store serves from db (in-memory: usable after the store closes)."""
+
+    async def read() -> Snapshot:
+        store = TinyDBStore(db, preload=False)
+        await store.open()
+        try:
+            return (await store.reader()).snapshot
+        finally:
+            await store.close()
+
+    return asyncio.run(read())

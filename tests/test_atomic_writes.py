@@ -5,7 +5,6 @@ standing in for a full disk) says so in one line and leaves the old one intact.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import resource
@@ -16,10 +15,9 @@ import time
 from pathlib import Path
 
 import orjson
-from conftest import SEEDS, newsgraph, without_root_powers
+from conftest import SEEDS, newsgraph, opened_snapshot, without_root_powers
 from tinydb import TinyDB
 
-from graph.store.tinydb import TinyDBStore
 
 from benchmarks.generate import generate
 
@@ -42,16 +40,7 @@ def file_ids(db: Path) -> list[str]:
 
 
 def served_ids(db: Path) -> list[str]:
-    async def read() -> list[str]:
-        store = TinyDBStore(db, preload=False)
-        await store.open()
-        try:
-            snapshot = (await store.reader()).snapshot
-            return [doc["id"] for doc in snapshot.docs]
-        finally:
-            await store.close()
-
-    return asyncio.run(read())
+    return [doc["id"] for doc in opened_snapshot(db).docs]
 
 
 def start_seed(cwd: Path, *args: str) -> subprocess.Popen[bytes]:

@@ -5,15 +5,13 @@ The side file of seed marks is only a cache: stale, damaged or missing, the seed
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import orjson
 import pytest
-from conftest import SEEDS, newsgraph
+from conftest import SEEDS, newsgraph, opened_snapshot
 from tinydb import TinyDB
 
-from graph.store.tinydb import TinyDBStore
 
 DB = "db/newsgraph.json"
 
@@ -113,19 +111,10 @@ def test_a_damaged_or_stale_marks_file_changes_nothing(tmp_path, damage):
 
 def served(tmp_path: Path) -> tuple[list[tuple[str, str]], bool]:
     """(id, title) of every article a freshly opened store serves, and whether it came from the side file."""
-
-    async def read() -> tuple[list[tuple[str, str]], bool]:
-        store = TinyDBStore(tmp_path / DB, preload=False)
-        await store.open()
-        try:
-            snapshot = (await store.reader()).snapshot
-            pairs = [(doc["id"], doc["title"]) for doc in snapshot.docs]
-            # Loaded through the side file, the snapshot holds the database file's own bytes.
-            return pairs, snapshot.docs.size == (tmp_path / DB).stat().st_size
-        finally:
-            await store.close()
-
-    return asyncio.run(read())
+    snapshot = opened_snapshot(tmp_path / DB)
+    pairs = [(doc["id"], doc["title"]) for doc in snapshot.docs]
+    # Loaded through the side file, the snapshot holds the database file's own bytes.
+    return pairs, snapshot.docs.size == (tmp_path / DB).stat().st_size
 
 
 def test_a_server_starts_from_the_side_file_written_with_the_database(tmp_path):
