@@ -31,6 +31,10 @@ class Limits:
     # Work units graphql-core's field-merging check may spend on one query (its
     # default, 500,000, is ~0.7 s of CPU; realistic queries spend a few hundred).
     max_validation_work: int = 50_000
+    # Filter work of one request: conditions x the articles they may be checked on (a condition
+    # on a document field — excerpt, body, URLs, images, related — counts ten). 20M is 200
+    # column conditions over 100k articles, ~0.2-1 s of work.
+    max_filter_work: int = 20_000_000
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from graphql.validation.validate import ValidationAbortedError
 import orjson
 
 from graph import limits as query_limits
+from graph.budget import Budget, FilterTooCostly, spending
 from graph.lru import LRU
 from graph.plan import PlanCache, Runtime, run_plan
 from graph.config import Limits
@@ -72,6 +73,11 @@ def _size_suggestion_rows_by_the_folded_input() -> None:
 
 
 _size_suggestion_rows_by_the_folded_input()
+
+
+def _loop_time(deadline: float) -> float:
+    """A time.monotonic() instant on the running loop's clock (asyncio.timeout_at takes those)."""
+    return asyncio.get_running_loop().time() + (deadline - time.monotonic())
 
 
 @dataclass
@@ -204,10 +210,25 @@ class Executor:
         if prepared.errors:
             return self._request_error([self._validation_error(e) for e in prepared.errors])
 
+        # Store work reads the deadline and the filter work limit from here (graph.budget).
+        budget = Budget(time.monotonic() + self.limits.timeout_seconds, self.limits.max_filter_work)
+        with spending(budget):
+            return await self._execute(query, document, operation, operation_name, variables, context, budget)
+
+    async def _execute(
+        self,
+        query: str,
+        document: DocumentNode,
+        operation: OperationDefinitionNode | None,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+        context: Any,
+        budget: Budget,
+    ) -> Outcome:
         if self.compiled and operation is not None and operation.operation is OperationType.QUERY:
             reader = getattr(context, "reader", None)
             if reader is not None:
-                compiled = await self._run_compiled(query, document, operation, operation_name, variables, reader)
+                compiled = await self._run_compiled(query, document, operation, operation_name, variables, reader, budget)
                 if compiled is not None:
                     return compiled
 
@@ -221,10 +242,13 @@ class Executor:
                 hide_suggestions=not self.introspection,
             )
             if not isinstance(result, ExecutionResult):
-                result = await asyncio.wait_for(result, self.limits.timeout_seconds)
+                result = await asyncio.wait_for(result, max(0.0, budget.deadline - time.monotonic()))
         except asyncio.TimeoutError:
             return self._timed_out()
         assert isinstance(result, ExecutionResult)
+        for error in result.errors or ():
+            if isinstance(error.original_error, (TimeoutError, FilterTooCostly)):
+                return self._over_budget(error.original_error)
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # Variable coercion or operation selection failed: nothing ran.
             return self._request_error([format_error(e, BAD_USER_INPUT) for e in result.errors])
@@ -241,17 +265,17 @@ class Executor:
         operation_name: str | None,
         variables: Mapping[str, Any] | None,
         reader: Any,
+        budget: Budget,
     ) -> Outcome | None:
         """The answer through the compiled plan, or None when the stock path must run (graph.plan)."""
         key = (query, operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b"")
-        deadline = time.monotonic() + self.limits.timeout_seconds
-        runtime = Runtime(reader, self.limits.max_page_size, self.limits.max_list_size, deadline)
+        runtime = Runtime(reader, self.limits.max_page_size, self.limits.max_list_size, budget.deadline)
         try:
-            async with asyncio.timeout(self.limits.timeout_seconds):
+            async with asyncio.timeout_at(_loop_time(budget.deadline)):
                 plan = self._plans.get(document, operation, variables, key)
                 data = await run_plan(plan, runtime)
-        except TimeoutError:
-            return self._timed_out()
+        except (TimeoutError, FilterTooCostly) as exc:
+            return self._over_budget(exc)
         except Exception:  # noqa: BLE001 - Fallback, or anything odd: graphql-core answers (and reports) it
             return None
         return Outcome("ok", {"data": data})
@@ -259,6 +283,12 @@ class Executor:
     def _timed_out(self) -> Outcome:
         message = f"the request ran longer than the execution time limit of {self.limits.timeout_seconds:g} s"
         return Outcome("ok", {"data": None, "errors": [error_payload(message, QUERY_TOO_COMPLEX)]})
+
+    def _over_budget(self, exc: BaseException) -> Outcome:
+        """Past the deadline, or a filter priced over the filter work limit: nothing of it is served."""
+        if isinstance(exc, FilterTooCostly):
+            return Outcome("ok", {"data": None, "errors": [error_payload(str(exc), QUERY_TOO_COMPLEX)]})
+        return self._timed_out()
 
     async def _check_limits(
         self, prepared: Prepared, operation_name: str | None, variables: Mapping[str, Any] | None, context: Any

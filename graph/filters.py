@@ -123,6 +123,10 @@ OPS = {
     "strlist": ("has", "hasSome", "hasEvery", "isEmpty"),
 }
 SUB_ENTITY = {"images": "image", "related": "related"}
+# Article fields that live in the document rather than in a column of their own (long text,
+# lists of items): a condition on one costs a store about ten column conditions per article.
+DOCUMENT_FIELDS = frozenset({"excerpt", "body", "originalUrl", "webUrl", "images", "related"})
+DOCUMENT_WORK = 10
 
 
 # ---- building from GraphQL input (plain mappings, contract field names) -----
@@ -295,3 +299,22 @@ def fields_used(f: Filter) -> set[str]:
     if isinstance(f, ProviderIs):
         return {"provider"}
     return {f.field}
+
+
+def work(f: Filter, entity: str = "article") -> int:
+    """Work units of a filter per article it is checked on: 1 a column condition, more for document fields.
+
+    A request's filter work (this times the articles it may be checked on) is
+    priced before it runs against the filter work limit (graph.budget).
+    """
+    if isinstance(f, (And, Or)):
+        return sum(work(p, entity) for p in f.parts)
+    if isinstance(f, Not):
+        return work(f.part, entity)
+    if isinstance(f, ProviderIs):
+        return 1 + work(f.filter, "provider")
+    if isinstance(f, Each):
+        return DOCUMENT_WORK * (1 + work(f.filter, SUB_ENTITY[f.field]))
+    if entity == "article" and f.field in DOCUMENT_FIELDS:
+        return DOCUMENT_WORK
+    return 1

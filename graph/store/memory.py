@@ -15,16 +15,18 @@ import hashlib
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 from functools import cmp_to_key
 from typing import Any
 
 import numpy as np
 
 from graph import filters
-from graph.documents import format_datetime
 from graph.lru import LRU
-from graph.filters import And, Compare, Filter, Not, Or, ProviderIs
+from graph.budget import current as current_budget
+from graph.filters import Filter
+from graph.store import operators
+from graph.store.operators import ArticleColumns, ProviderCatalog
 from graph.search import Scores, SearchIndex
 from graph.store.encoded import EncodedDocuments
 from graph.store.base import (
@@ -40,7 +42,6 @@ from graph.store.base import (
 )
 
 URL_FIELDS = ("originalUrl", "webUrl", "ampWebUrl", "cdnAmpWebUrl")
-RANGE_OPS = frozenset({"eq", "gt", "gte", "lt", "lte"})
 MATCH_CACHE_SIZE = 1024
 # Bytes of match lists (and relevance scores) each snapshot's caches may hold.
 MATCH_CACHE_BYTES = 64 * 2**20
@@ -50,6 +51,10 @@ SEARCH_PREBUILD_MIN = 1000
 NUMPY_SORT_MIN = 256
 _NOTHING = object()
 FACET_CACHE_SIZE = 256
+# Queries whose filter work (graph.filters.work x articles) is past this run in a thread (~5 ms of work);
+# so do searches of stores this large.
+THREAD_WORK = 1_000_000
+THREAD_SEARCH_SIZE = 20_000
 
 
 def _sortable(field: str, value: Any) -> Any:
@@ -178,34 +183,6 @@ def _shared_topics(column: list[list[str]]) -> list[tuple[str, ...]]:
     """The topics column as tuples, each topic name one object."""
     seen: dict[str, str] = {}
     return [tuple([seen.setdefault(t, t) for t in topics]) for topics in column]
-
-
-# Fields a residual filter can check from the columns alone, without decoding documents.
-COLUMN_FILTER_FIELDS = frozenset(
-    {"id", "title", "category", "type", "quality", "heat", "published", "publishedDateTime", "topics", "provider"}
-)
-
-
-def filter_fields(f: Filter) -> set[str]:
-    """The article fields a filter reads."""
-    if isinstance(f, (And, Or)):
-        return set().union(*(filter_fields(p) for p in f.parts))
-    if isinstance(f, Not):
-        return filter_fields(f.part)
-    if isinstance(f, ProviderIs):
-        return {"provider"}
-    return {f.field}
-
-
-def _positions(column: Iterable[Any]) -> dict[Any, Any]:
-    """value -> the numbers of the documents with it (ascending, a numpy array: 4 bytes a number)."""
-    found: dict[Any, list[int]] = {}
-    for n, value in enumerate(column):
-        found.setdefault(value, []).append(n)
-    return {value: np.array(numbers, dtype=np.int32) for value, numbers in found.items()}
-
-
-_NONE = np.array([], dtype=np.int32)
 
 
 def _encode(values: Iterable[Any]) -> tuple[Any, list[Any]]:
@@ -339,22 +316,18 @@ class Snapshot:
         for n, topics in enumerate(columns["topics"]):
             for topic in topics:
                 topic_index.setdefault(topic, []).append(n)
-        self.index: dict[str, dict[Any, Any]] = {
-            "category": _positions(columns["category"]),
-            "type": _positions(columns["type"]),
-            "published": _positions(columns["published"]),
-            "provider": _positions(columns["provider"]),
-            "topics": {topic: np.array(numbers, dtype=np.int32) for topic, numbers in topic_index.items()},
-        }
+        topic_postings = {topic: np.array(numbers, dtype=np.int32) for topic, numbers in topic_index.items()}
         topic_counts: Counter[str] = Counter({topic: len(numbers) for topic, numbers in topic_index.items()})
         columns["providerName"] = [
             None if domain is None else self.providers[domain]["name"] for domain in columns["provider"]
         ]
         self.columns = columns
-        # The range index: publishedDateTime values in order (normalized UTC strings sort as instants).
-        dated = sorted((v, n) for n, v in enumerate(columns["publishedDateTime"]) if v is not None)
-        self.dates = [v for v, _ in dated]
-        self.dated_numbers = np.array([n for _, n in dated], dtype=np.int64)
+        self.catalog = ProviderCatalog(self.providers)
+        # Filters are evaluated on these (graph.store.operators), each column built on first use.
+        self.operator_columns = ArticleColumns(columns, topic_postings, self.catalog)
+        dates = [v for v in columns["publishedDateTime"] if v is not None]
+        # Normalized UTC strings sort as instants.
+        self.date_span = (min(dates), max(dates)) if dates else (None, None)
         self.topic_counts = topic_counts
         self._search: SearchIndex | None = None
         self._search_lock = threading.Lock()
@@ -392,11 +365,6 @@ class Snapshot:
     def provider(self, domain: str | None) -> dict[str, Any] | None:
         return None if domain is None else self.providers.get(domain)
 
-    def provider_name(self, doc: Document) -> str | None:
-        provider = doc.get("provider")
-        info = self.providers.get(provider["domain"]) if provider else None
-        return info["name"] if info else None
-
     # ---- article queries -------------------------------------------------------
 
     def search_index(self) -> SearchIndex:
@@ -429,41 +397,36 @@ class Snapshot:
         if cached is not None:
             return cached
         scores: Scores | None = None
-        candidates, residual = self._narrow(query.filter)
         if query.search is not None:
             found = self.search_index().search(query.search)
             scores = found if found is not None else Scores.uniform(len(self.docs))
-            if candidates is None:
-                candidates = scores.numbers
-            else:
-                candidates = np.intersect1d(candidates, scores.numbers, assume_unique=True)
-        elif candidates is None:
+            candidates = scores.numbers
+        else:
             candidates = np.arange(len(self.docs))
-        if residual != filters.TRUE:
-            candidates = self._check(candidates, residual)
+        if query.filter != filters.TRUE:
+            candidates = self.filtered(query.filter, candidates)
         numbers = np.asarray(self._sorted(candidates, query.order, scores), dtype=np.int32)
         weight = numbers.nbytes + (scores.numbers.nbytes + scores.values.nbytes if scores is not None else 0)
         return self._matches.keep(query, (numbers, scores), weight)
 
-    def _check(self, numbers: Any, residual: Filter) -> list[int]:
-        """The numbers whose documents match what the indexes could not answer."""
-        numbers = numbers.tolist() if isinstance(numbers, np.ndarray) else numbers
-        lookup = self.provider
-        fields = filter_fields(residual)
-        if fields <= COLUMN_FILTER_FIELDS:
-            # Every field it reads is a column: check a small mapping per document instead of decoding it.
-            columns = [(field, self.columns[field]) for field in fields if field != "provider"]
-            domains = self.columns["provider"] if "provider" in fields else None
+    def filtered(self, f: Filter, rows: Any) -> Any:
+        """The rows (ascending document numbers) that match a filter, evaluated on columns.
 
-            def view(n: int) -> dict[str, Any]:
-                out = {field: column[n] for field, column in columns}
-                if domains is not None:  # as stored: the provider mapping, of which filters read the domain
-                    out["provider"] = None if domains[n] is None else {"domain": domains[n]}
-                return out
+        The filter's work is priced before it runs (conditions x rows, graph.budget), and
+        the evaluation checks the request's deadline as it goes.
+        """
+        budget = current_budget()
+        budget.price_filter(filters.work(f) * len(rows))
+        table = operators.Articles(self.operator_columns, self.docs, budget)
+        return rows[operators.Evaluation(self.catalog, budget).select(f, table, rows)]
 
-            return [n for n in numbers if filters.matches(residual, view(n), "article", lookup)]
-        decode = self.docs.decode if isinstance(self.docs, EncodedDocuments) else self.docs.__getitem__
-        return [n for n in numbers if filters.matches(residual, decode(n), "article", lookup)]
+    def is_cached(self, query: ArticleQuery) -> bool:
+        """Whether the query's matches are known (answering it is then a lookup)."""
+        return query in self._matches
+
+    def work(self, query: ArticleQuery) -> int:
+        """A bound on the filter work of a query (graph.store.operators.work units)."""
+        return filters.work(query.filter) * len(self.docs) if query.filter != filters.TRUE else 0
 
     def _sort_key(self, field: str) -> list[Any]:
         """A column whose values sort as the field's order says (text: casefolded, then code point)."""
@@ -545,81 +508,6 @@ class Snapshot:
 
         return value
 
-    def _narrow(self, f: Filter) -> tuple[Any, Filter]:
-        """Candidates from the indexes (ascending; None: no index applies) and what is left to check on them.
-
-        Index lookups here are exact, so the parts they answer leave the filter;
-        only a range bound finer than a second stays in it to be checked. Range
-        bounds on the date are merged into one slice of the range index first.
-        """
-        parts = f.parts if isinstance(f, And) else (f,)
-        found: list[Any] = []
-        rest: list[Filter] = []
-        lo, hi, ranged = 0, len(self.dates), False
-        for part in parts:
-            if isinstance(part, Compare) and part.field == "publishedDateTime" and part.op in RANGE_OPS:
-                start, end, exact = self._date_bounds(part.op, part.value)
-                lo, hi, ranged = max(lo, start), min(hi, end), True
-            else:
-                candidates, exact = self._indexed(part)
-                if candidates is None:
-                    rest.append(part)
-                    continue
-                found.append(candidates)
-            if not exact:
-                rest.append(part)
-        if ranged:
-            found.append(np.sort(self.dated_numbers[lo : max(lo, hi)]))
-        residual = filters.TRUE if not rest else rest[0] if len(rest) == 1 else And(tuple(rest))
-        if not found:
-            return None, residual
-        found.sort(key=len)
-        chosen = found[0]
-        for other in found[1:]:
-            chosen = np.intersect1d(chosen, other, assume_unique=True)
-        return chosen, residual
-
-    def _indexed(self, part: Filter) -> tuple[Any, bool]:
-        """(sorted candidate numbers, whether they are exactly the part's matches) or (None, False)."""
-        if isinstance(part, ProviderIs):
-            inner = part.filter
-            if isinstance(inner, Compare) and inner.field == "domain" and inner.op == "eq":
-                return self.index["provider"].get(inner.value, _NONE), True
-            return None, False
-        if not isinstance(part, Compare):
-            return None, False
-        if part.field == "id" and part.op in ("eq", "in"):
-            wanted = (part.value,) if part.op == "eq" else part.value
-            return sorted({self.by_id[i] for i in wanted if i in self.by_id}), True
-        table = self.index.get(part.field)
-        if table is None or part.field == "provider":
-            return None, False
-        if part.op in ("eq", "has"):
-            key = part.value is True if part.field == "published" else part.value
-            return table.get(key, _NONE), True
-        if part.op in ("in", "hasSome") and part.field != "published":
-            return np.unique(np.concatenate([_NONE, *(table.get(value, _NONE) for value in part.value)])), True
-        if part.op == "hasEvery" and part.value:
-            every = table.get(part.value[0], _NONE)
-            for value in part.value[1:]:
-                every = np.intersect1d(every, table.get(value, _NONE), assume_unique=True)
-            return every, True
-        return None, False
-
-    def _date_bounds(self, op: str, moment: datetime) -> tuple[int, int, bool]:
-        """The slice of the range index a date comparison selects, and whether it is exactly its matches."""
-        text = format_datetime(moment)
-        exact = moment.microsecond == 0
-        dates = self.dates
-        if op == "eq":
-            return bisect.bisect_left(dates, text), bisect.bisect_right(dates, text), exact
-        if op in ("gt", "gte"):
-            # Stored values have whole seconds: a bound inside a second is widened, then checked.
-            lo = bisect.bisect_right(dates, text) if op == "gt" and exact else bisect.bisect_left(dates, text)
-            return lo, len(dates), exact
-        hi = bisect.bisect_left(dates, text) if op == "lt" and exact else bisect.bisect_right(dates, text)
-        return 0, hi, exact
-
     def find(self, query: ArticleQuery, window: Window) -> Page:
         numbers, scores = self.matches(query)
         value = self._value_function(scores)
@@ -665,9 +553,11 @@ class Snapshot:
         cached = self._providers.lookup(query)
         if cached is not None:
             return cached
-        infos = sorted(self.providers.values(), key=lambda p: p["domain"])
+        catalog = self.catalog.table
+        rows = np.arange(1, len(catalog.records))  # the catalog by domain (row 0 is the missing provider)
         if query.filter != filters.TRUE:
-            infos = [p for p in infos if filters.matches(query.filter, p, "provider", self.provider)]
+            rows = rows[operators.Evaluation(self.catalog, current_budget()).select(query.filter, catalog, rows)]
+        infos = [catalog.records[n] for n in rows.tolist()]
         return self._providers.keep(query, sort_in_order(infos, query.order, lambda p, field: p[field]))
 
     def find_providers(self, query: ProviderQuery, window: Window) -> Page:
@@ -690,8 +580,8 @@ class Snapshot:
             "articles": len(self.docs),
             "providers": len(self.providers),
             "topics": len(self.topic_counts),
-            "oldest": self.dates[0] if self.dates else None,
-            "newest": self.dates[-1] if self.dates else None,
+            "oldest": self.date_span[0],
+            "newest": self.date_span[1],
         }
 
 
@@ -716,34 +606,42 @@ class SnapshotReader:
         """Whether a search waits for nothing (small stores build their index in an instant)."""
         return self.snapshot.search_ready or len(self.snapshot.docs) < SEARCH_PREBUILD_MIN
 
-    async def _searchable(self, query: ArticleQuery) -> None:
-        """A search waits for the index in a thread, never blocking the event loop while it is built."""
-        if query.search is not None and not self.snapshot.search_ready:
-            await asyncio.to_thread(self.snapshot.search_index)
+    async def _answer(self, query: ArticleQuery, compute: Callable[[], Any]) -> Any:
+        """``compute()`` for a query: at once when it is cheap, else in a thread.
+
+        Work that grows with the data (a filter over many articles, a search of a
+        large store, building the search index) runs in a thread so the event loop
+        goes on serving other requests; it checks the request's deadline itself
+        (graph.budget), and the thread sees the request's budget (to_thread copies
+        the context).
+        """
+        snapshot = self.snapshot
+        if query.search is not None and not snapshot.search_ready and len(snapshot.docs) < SEARCH_PREBUILD_MIN:
+            snapshot.search_index()  # small stores build it in an instant
+        cheap = snapshot.is_cached(query) or (
+            snapshot.work(query) < THREAD_WORK and (query.search is None or len(snapshot.docs) < THREAD_SEARCH_SIZE)
+        )
+        if cheap and (query.search is None or snapshot.search_ready):
+            return compute()
+        return await asyncio.to_thread(compute)
 
     async def find_articles(self, query: ArticleQuery, window: Window) -> Page:
-        await self._searchable(query)
-        return self.snapshot.find(query, window)
+        return await self._answer(query, lambda: self.snapshot.find(query, window))
 
     async def count_articles(self, query: ArticleQuery) -> int:
-        await self._searchable(query)
-        return self.snapshot.count_matches(query)
+        return await self._answer(query, lambda: self.snapshot.count_matches(query))
 
     async def facet_counts(self, query: ArticleQuery, field: str, first: int | None) -> list[tuple[str, int]]:
-        await self._searchable(query)
-        return self.snapshot.facet_counts(query, field, first)
+        return await self._answer(query, lambda: self.snapshot.facet_counts(query, field, first))
 
     async def int_stats(self, query: ArticleQuery, field: str) -> IntStats:
-        await self._searchable(query)
-        return self.snapshot.int_stats(query, field)
+        return await self._answer(query, lambda: self.snapshot.int_stats(query, field))
 
     async def date_range(self, query: ArticleQuery) -> tuple[str | None, str | None]:
-        await self._searchable(query)
-        return self.snapshot.date_range(query)
+        return await self._answer(query, lambda: self.snapshot.date_range(query))
 
     async def histogram(self, query: ArticleQuery, interval: str) -> list[tuple[str, int]]:
-        await self._searchable(query)
-        return self.snapshot.histogram(query, interval)
+        return await self._answer(query, lambda: self.snapshot.histogram(query, interval))
 
     async def get_providers(self, domains: Sequence[str]) -> list[dict[str, Any] | None]:
         return [self.snapshot.provider(d) for d in domains]

@@ -42,6 +42,7 @@ from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from graph import filters
+from graph.budget import current as current_budget
 from graph.store import pg_write
 from graph.store.base import (
     FACET_FIELDS,
@@ -523,7 +524,12 @@ class PostgresReader:
 
     # ---- articles ------------------------------------------------------------------
 
+    def _price(self, query: ArticleQuery) -> None:
+        """Refuse a filter over the filter work limit before any statement runs (graph.budget)."""
+        current_budget().price_filter(filters.work(query.filter) * self._article_count)
+
     async def find_articles(self, query: ArticleQuery, window: Window) -> Page:
+        self._price(query)
         if _ranks_by_groups(query, window):
             return await self._find_by_groups(query, window)
         topic = _ordered_topic(query)
@@ -682,6 +688,7 @@ class PostgresReader:
         return bool((await self._one(sql, params.values))[0])
 
     async def count_articles(self, query: ArticleQuery) -> int:
+        self._price(query)
         summary = self._summaries.get(_matching(query))
         if summary is not None:
             return summary.count
@@ -703,6 +710,7 @@ class PostgresReader:
         key = _matching(query)
         summary = self._summaries.get(key)
         if summary is None:
+            self._price(query)
             params = Params()
             summary = Summary.of((await self._one(_summary_sql(query, params), params.values))[0])
             self._summaries[key] = summary

@@ -1,0 +1,528 @@
+"""Every filter operator, evaluated on columns for many rows at once (the TinyDB store's filter engine).
+
+A filter (graph.filters) is evaluated over a *table* — the articles of a
+snapshot, the provider catalog, or the images and related items of some
+articles — for an array of row numbers, and answers a boolean mask over them.
+Each operator has one implementation here, on its kind of column: ints,
+booleans and date-times as numpy comparisons, strings as integer codes (eq, in)
+or one C-level pass over their casefolded text (contains, startsWith,
+endsWith), topic lists through the topic postings. AND and OR narrow the rows
+their later parts are checked on; list quantifiers (some, every, none) check
+their filter once over every item of the rows and reduce per row; a provider
+filter is checked once on the catalog and looked up per row.
+
+``graph.filters.matches`` stays the reference: property tests hold this engine
+to it through the API (tests/test_filters_property.py, tests/test_operators.py).
+
+Article fields that are columns of the snapshot are read from them; the few
+that are not (excerpt, body, the URLs, images, related) are read from the
+documents of the rows that reach them, decoded once per evaluation. Work checks
+the request's deadline as it goes and is priced before it starts (graph.budget).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol
+
+import numpy as np
+
+from graph.budget import Budget
+from graph.filters import (
+    DOCUMENT_FIELDS,
+    ENTITIES,
+    SUB_ENTITY,
+    And,
+    Compare,
+    Each,
+    Filter,
+    FilterError,
+    Not,
+    Or,
+    ProviderIs,
+    instant,
+    value_of,
+    work,
+)
+
+# Article fields the snapshot keeps as columns; the others are read from documents.
+ARTICLE_COLUMNS = frozenset(ENTITIES["article"]) - DOCUMENT_FIELDS
+# Below this many rows a text operator loops over the rows; above it, one pass over the joined text.
+JOINED_MIN = 4096
+# Rows decoded between two deadline checks.
+DECODE_CHUNK = 512
+SEPARATOR = "\x00"
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(moment: datetime) -> int:
+    """An instant as integer microseconds since 1970 (exact, unlike a float timestamp)."""
+    return (moment - EPOCH) // MICROSECOND
+
+
+# ---- columns: one class per kind of value, each with its operators --------------------------
+
+
+class Column(Protocol):
+    def compare(self, op: str, operand: Any, rows: Any) -> Any: ...
+
+
+class IntColumn:
+    def __init__(self, values: Sequence[Any]) -> None:
+        self.present = np.array([v is not None for v in values], dtype=bool)
+        try:
+            self.values = np.array([0 if v is None else v for v in values], dtype=np.int64)
+        except OverflowError:  # a stored int past 64 bits: exact Python ints, elementwise
+            self.values = np.array([0 if v is None else v for v in values], dtype=object)
+
+    def compare(self, op: str, operand: Any, rows: Any) -> Any:
+        present = self.present[rows]
+        if op == "isNull":
+            return ~present if operand else present
+        values = self.values[rows]
+        if op == "eq":
+            return present & (values == operand)
+        if op == "ne":
+            return ~present | (values != operand)
+        if op == "in":
+            return present & np.isin(values, list(operand))
+        if op == "notIn":
+            return ~present | ~np.isin(values, list(operand))
+        if op == "gt":
+            return present & (values > operand)
+        if op == "gte":
+            return present & (values >= operand)
+        if op == "lt":
+            return present & (values < operand)
+        if op == "lte":
+            return present & (values <= operand)
+        raise FilterError(f"unknown operator {op!r}")
+
+
+class BoolColumn:
+    def __init__(self, values: Sequence[Any]) -> None:
+        self.present = np.array([v is not None for v in values], dtype=bool)
+        self.values = np.array([v is True for v in values], dtype=bool)
+
+    def compare(self, op: str, operand: Any, rows: Any) -> Any:
+        present = self.present[rows]
+        if op == "isNull":
+            return ~present if operand else present
+        if op == "eq":
+            return present & (self.values[rows] == bool(operand))
+        raise FilterError(f"unknown operator {op!r}")
+
+
+class DateColumn:
+    """Date-times as integer microseconds, so comparisons are on instants whatever the operand's offset."""
+
+    def __init__(self, values: Sequence[Any]) -> None:
+        self.present = np.array([v is not None for v in values], dtype=bool)
+        self.values = np.array([0 if v is None else micros(instant(v)) for v in values], dtype=np.int64)
+
+    def compare(self, op: str, operand: Any, rows: Any) -> Any:
+        present = self.present[rows]
+        if op == "isNull":
+            return ~present if operand else present
+        values = self.values[rows]
+        bound = micros(operand)
+        if op == "eq":
+            return present & (values == bound)
+        if op == "gt":
+            return present & (values > bound)
+        if op == "gte":
+            return present & (values >= bound)
+        if op == "lt":
+            return present & (values < bound)
+        if op == "lte":
+            return present & (values <= bound)
+        raise FilterError(f"unknown operator {op!r}")
+
+
+class StrColumn:
+    """Strings: eq/in compare integer codes; contains/startsWith/endsWith look at casefolded text."""
+
+    def __init__(self, values: Sequence[Any]) -> None:
+        self.values = values
+        self.size = len(values)
+        self._codes: Any = None
+        self._code_of: dict[str, int] = {}
+        self._folded: list[str | None] | None = None
+        self._joined: tuple[str, list[int]] | None = None
+
+    @property
+    def codes(self) -> Any:
+        """Each row's value as a code (0 for null), equal strings sharing one."""
+        if self._codes is None:
+            code_of = self._code_of
+            self._codes = np.array(
+                [0 if v is None else code_of.setdefault(v, len(code_of) + 1) for v in self.values], dtype=np.int32
+            )
+        return self._codes
+
+    @property
+    def folded(self) -> list[str | None]:
+        if self._folded is None:
+            self._folded = [None if v is None else v.casefold() for v in self.values]
+        return self._folded
+
+    def compare(self, op: str, operand: Any, rows: Any) -> Any:
+        codes = self.codes[rows]
+        if op == "isNull":
+            return (codes == 0) if operand else (codes != 0)
+        if op in ("eq", "ne"):
+            hit = codes == self._code_of.get(operand, -1)
+            return hit if op == "eq" else ~hit
+        if op in ("in", "notIn"):
+            wanted = [self._code_of[v] for v in operand if v in self._code_of]
+            hit = np.isin(codes, wanted)
+            return hit if op == "in" else ~hit
+        if op in ("contains", "startsWith", "endsWith"):
+            return self._text(op, operand, rows)
+        raise FilterError(f"unknown operator {op!r}")
+
+    def _text(self, op: str, operand: str, rows: Any) -> Any:
+        """A casefolded text test; ``operand`` is casefolded already (graph.filters.build)."""
+        if len(rows) * 8 >= self.size >= JOINED_MIN:
+            every = self._scan(op, operand)
+            if every is not None:
+                return every[rows]
+        folded = self.folded
+        picked = [folded[n] for n in rows.tolist()]
+        if op == "contains":
+            found = [v is not None and operand in v for v in picked]
+        elif op == "startsWith":
+            found = [v is not None and v.startswith(operand) for v in picked]
+        else:
+            found = [v is not None and v.endswith(operand) for v in picked]
+        return np.array(found, dtype=bool)
+
+    def _scan(self, op: str, operand: str) -> Any:
+        """The test for every row, from one pass of str.find over all values joined; None when it cannot apply.
+
+        Values are joined as SEP v0 SEP v1 ... SEP, so ``SEP+x`` finds x at the start
+        of a value and ``x+SEP`` at its end. After a hit the search jumps to the next
+        value, so the loop turns once per matching row; when most rows would match,
+        the per-row loop is quicker and is used instead.
+        """
+        joined_starts = self._joined_text()
+        if joined_starts is None:
+            return None
+        joined, starts = joined_starts
+        present = self.codes != 0
+        if operand == "":
+            return present.copy()
+        if SEPARATOR in operand:
+            return np.zeros(self.size, dtype=bool)
+        needle = SEPARATOR + operand if op == "startsWith" else operand + SEPARATOR if op == "endsWith" else operand
+        if joined.count(needle) * 8 > self.size:
+            return None
+        hit = np.zeros(self.size, dtype=bool)
+        at = joined.find(needle)
+        while at != -1:
+            row = bisect.bisect_right(starts, at) - 1  # the value holding the hit (startsWith: its separator)
+            hit[row] = True
+            at = joined.find(needle, starts[row + 1] + (0 if op == "startsWith" else 1))
+        return hit & present
+
+    def _joined_text(self) -> tuple[str, list[int]] | None:
+        if self._joined is None:
+            folded = ["" if v is None else v for v in self.folded]
+            if any(SEPARATOR in v for v in folded):
+                self._joined = ("", [])
+            else:
+                starts = [0] * (len(folded) + 1)
+                offset = 0
+                for n, value in enumerate(folded):
+                    starts[n] = offset
+                    offset += len(value) + 1
+                starts[len(folded)] = offset
+                self._joined = (SEPARATOR + SEPARATOR.join(folded) + SEPARATOR, starts)
+        return None if not self._joined[1] else self._joined
+
+
+class TopicsColumn:
+    """Lists of strings (topics), through postings: topic -> the rows that have it, ascending."""
+
+    def __init__(self, values: Sequence[Sequence[str]], postings: Mapping[str, Any] | None = None) -> None:
+        self.lengths = np.array([len(v) for v in values], dtype=np.int32)
+        if postings is None:
+            found: dict[str, list[int]] = {}
+            for n, topics in enumerate(values):
+                for topic in dict.fromkeys(topics):
+                    found.setdefault(topic, []).append(n)
+            postings = {topic: np.array(rows, dtype=np.int32) for topic, rows in found.items()}
+        self.postings = postings
+
+    def compare(self, op: str, operand: Any, rows: Any) -> Any:
+        if op == "isEmpty":
+            return (self.lengths[rows] == 0) == operand
+        if op == "has":
+            return self._has(operand, rows)
+        if op == "hasSome":
+            found = np.zeros(len(rows), dtype=bool)
+            for topic in operand:
+                found |= self._has(topic, rows)
+            return found
+        if op == "hasEvery":
+            found = np.ones(len(rows), dtype=bool)
+            for topic in operand:
+                found &= self._has(topic, rows)
+            return found
+        raise FilterError(f"unknown operator {op!r}")
+
+    def _has(self, topic: str, rows: Any) -> Any:
+        posting = self.postings.get(topic)
+        if posting is None or not len(posting) or not len(rows):
+            return np.zeros(len(rows), dtype=bool)
+        at = np.searchsorted(posting, rows)
+        return posting[np.minimum(at, len(posting) - 1)] == rows
+
+
+class ItemsColumn:
+    """Lists of items (images, related) as a column: only their emptiness is compared; quantifiers use Table.items."""
+
+    def __init__(self, values: Sequence[Sequence[Any]]) -> None:
+        self.lengths = np.array([len(v) for v in values], dtype=np.int32)
+
+    def compare(self, op: str, operand: Any, rows: Any) -> Any:
+        if op == "isEmpty":
+            return (self.lengths[rows] == 0) == operand
+        raise FilterError(f"unknown operator {op!r}")
+
+
+COLUMN_KINDS: dict[str, type] = {
+    "int": IntColumn,
+    "bool": BoolColumn,
+    "datetime": DateColumn,
+    "str": StrColumn,
+    "strlist": TopicsColumn,
+    "images": ItemsColumn,
+    "related": ItemsColumn,
+}
+
+
+def column_of(kind: str, values: Sequence[Any]) -> Column:
+    """A column of the given kind over values as the API serves them (graph.filters.value_of)."""
+    return COLUMN_KINDS[kind](values)
+
+
+# ---- tables: where a field's column and a list field's items come from ----------------------
+
+
+class Table(Protocol):
+    entity: str
+
+    def column(self, field: str, rows: Any) -> tuple[Column, Any]:
+        """The field's column and the positions of ``rows`` in it."""
+        ...
+
+    def items(self, field: str, rows: Any) -> tuple[Table, Any]:
+        """A table of the rows' list items (images, related) and, for each item, its row's position in ``rows``."""
+        ...
+
+    def provider_rows(self, rows: Any) -> Any:
+        """Each row's provider as a row of the provider catalog (0: no provider)."""
+        ...
+
+
+def _items(entity: str, field: str, records: Sequence[Mapping[str, Any]], catalog: ProviderCatalog) -> tuple[Table, Any]:
+    sub = SUB_ENTITY[field]
+    items: list[Mapping[str, Any]] = []
+    parents: list[int] = []
+    for position, record in enumerate(records):
+        found = value_of(entity, record, field)
+        items.extend(found)
+        parents.extend([position] * len(found))
+    return Records(sub, items, catalog), np.array(parents, dtype=np.int64)
+
+
+class Records:
+    """A table over plain mappings (the provider catalog, list items), columns built on first use."""
+
+    def __init__(self, entity: str, records: Sequence[Mapping[str, Any]], catalog: ProviderCatalog | None) -> None:
+        self.entity = entity
+        self.records = records
+        self.catalog = catalog
+        self._columns: dict[str, Column] = {}
+
+    def column(self, field: str, rows: Any) -> tuple[Column, Any]:
+        column = self._columns.get(field)
+        if column is None:
+            kind = ENTITIES[self.entity][field]
+            column = self._columns[field] = column_of(kind, [value_of(self.entity, r, field) for r in self.records])
+        return column, rows
+
+    def items(self, field: str, rows: Any) -> tuple[Table, Any]:
+        assert self.catalog is not None
+        return _items(self.entity, field, [self.records[n] for n in rows.tolist()], self.catalog)
+
+    def provider_rows(self, rows: Any) -> Any:
+        assert self.catalog is not None
+        return np.array([self.catalog.row_of(self.records[n].get("provider")) for n in rows.tolist()], dtype=np.int64)
+
+
+class ProviderCatalog:
+    """Providers as a table: row 0 is the missing provider (every field null), then the catalog by domain."""
+
+    def __init__(self, catalog: Mapping[str, Mapping[str, Any]]) -> None:
+        domains = sorted(catalog)
+        self.rows: dict[str, int] = {domain: n + 1 for n, domain in enumerate(domains)}
+        self.table = Records("provider", [{}, *(catalog[d] for d in domains)], self)
+
+    def row_of(self, provider: Any) -> int:
+        """The row of a provider as stored (a mapping with a domain), 0 when there is none."""
+        domain = provider.get("domain") if isinstance(provider, Mapping) else None
+        return 0 if domain is None else self.rows.get(domain, 0)
+
+
+class ArticleColumns:
+    """A snapshot's article columns as operator columns, each built on its first use."""
+
+    def __init__(self, columns: Mapping[str, Sequence[Any]], topic_postings: Mapping[str, Any], catalog: ProviderCatalog) -> None:
+        self._source = columns
+        self._topic_postings = topic_postings
+        self.catalog = catalog
+        self._columns: dict[str, Column] = {}
+        self._provider_rows: Any = None
+
+    def get(self, field: str) -> Column | None:
+        """The field's column, or None for fields read from documents."""
+        if field not in ARTICLE_COLUMNS or field == "provider":
+            return None
+        column = self._columns.get(field)
+        if column is None:
+            values = self._source[field]
+            if field == "topics":
+                column = TopicsColumn(values, self._topic_postings)
+            else:
+                column = column_of(ENTITIES["article"][field], values)
+            self._columns[field] = column
+        return column
+
+    @property
+    def provider_rows(self) -> Any:
+        if self._provider_rows is None:
+            rows = self.catalog.rows
+            self._provider_rows = np.array(
+                [0 if d is None else rows.get(d, 0) for d in self._source["provider"]], dtype=np.int64
+            )
+        return self._provider_rows
+
+
+class Articles:
+    """The articles of a snapshot as a table, for one evaluation (it keeps what it decodes)."""
+
+    entity = "article"
+
+    def __init__(self, columns: ArticleColumns, docs: Sequence[Mapping[str, Any]], budget: Budget) -> None:
+        self.columns = columns
+        self.docs = docs
+        self.budget = budget
+        self._decoded: dict[int, Mapping[str, Any]] = {}
+        self._from_documents: dict[str, tuple[Any, Column]] = {}
+
+    def column(self, field: str, rows: Any) -> tuple[Column, Any]:
+        column = self.columns.get(field)
+        if column is not None:
+            return column, rows
+        # Read from documents: built for the rows asked and kept, so that the next condition
+        # on the field (rows are always a subset, or the union is built) costs no decoding.
+        known = self._from_documents.get(field)
+        if known is not None:
+            base, column = known
+            at = np.searchsorted(base, rows)
+            if len(base) and (at < len(base)).all() and (base[np.minimum(at, len(base) - 1)] == rows).all():
+                return column, at
+            rows_all = np.union1d(base, rows)
+        else:
+            rows_all = rows
+        kind = ENTITIES["article"][field]
+        column = column_of(kind, [value_of("article", doc, field) for doc in self._documents(rows_all)])
+        self._from_documents[field] = (rows_all, column)
+        return column, np.searchsorted(rows_all, rows)
+
+    def items(self, field: str, rows: Any) -> tuple[Table, Any]:
+        return _items("article", field, self._documents(rows), self.columns.catalog)
+
+    def provider_rows(self, rows: Any) -> Any:
+        return self.columns.provider_rows[rows]
+
+    def _documents(self, rows: Any) -> list[Mapping[str, Any]]:
+        decoded = self._decoded
+        decode = getattr(self.docs, "decode", self.docs.__getitem__)
+        out = []
+        for count, n in enumerate(rows.tolist()):
+            doc = decoded.get(n)
+            if doc is None:
+                if count % DECODE_CHUNK == 0:
+                    self.budget.check()
+                doc = decoded[n] = decode(n)
+            out.append(doc)
+        return out
+
+
+# ---- evaluation -----------------------------------------------------------------------------
+
+
+class Evaluation:
+    """One filter evaluation: masks over rows, AND/OR narrowing, deadline checks at every node."""
+
+    def __init__(self, catalog: ProviderCatalog, budget: Budget) -> None:
+        self.catalog = catalog
+        self.budget = budget
+        self._provider_masks: dict[Filter, Any] = {}
+
+    def select(self, f: Filter, table: Table, rows: Any) -> Any:
+        """A boolean mask over ``rows`` (ascending row numbers of ``table``): which rows match ``f``."""
+        self.budget.check()
+        if isinstance(f, Compare):
+            column, positions = table.column(f.field, rows)
+            return column.compare(f.op, f.value, positions)
+        if isinstance(f, And):
+            left = np.arange(len(rows))
+            # Column conditions first: what is read from documents is then read for fewer rows.
+            for part in sorted(f.parts, key=work):
+                if not len(left):
+                    break
+                left = left[self.select(part, table, rows[left])]
+            found = np.zeros(len(rows), dtype=bool)
+            found[left] = True
+            return found
+        if isinstance(f, Or):
+            found = np.zeros(len(rows), dtype=bool)
+            left = np.arange(len(rows))
+            for part in sorted(f.parts, key=work):
+                if not len(left):
+                    break
+                hit = self.select(part, table, rows[left])
+                found[left[hit]] = True
+                left = left[~hit]
+            return found
+        if isinstance(f, Not):
+            return ~self.select(f.part, table, rows)
+        if isinstance(f, ProviderIs):
+            return self._providers(f.filter)[table.provider_rows(rows)]
+        if isinstance(f, Each):
+            items, parents = table.items(f.field, rows)
+            hit = self.select(f.filter, items, np.arange(len(parents)))
+            if f.quantifier == "every":
+                failed = np.zeros(len(rows), dtype=bool)
+                failed[parents[~hit]] = True
+                return ~failed
+            some = np.zeros(len(rows), dtype=bool)
+            some[parents[hit]] = True
+            return some if f.quantifier == "some" else ~some
+        raise FilterError(f"unknown filter node {f!r}")
+
+    def _providers(self, f: Filter) -> Any:
+        """Which catalog rows match a provider filter (row 0, the missing provider, included)."""
+        mask = self._provider_masks.get(f)
+        if mask is None:
+            table = self.catalog.table
+            mask = self._provider_masks[f] = self.select(f, table, np.arange(len(table.records)))
+        return mask
+
