@@ -1,4 +1,4 @@
-"""The numpy rank sort of the in-memory snapshot orders exactly like the plain multi-pass sort."""
+"""The numpy rank sort of the in-memory snapshot (and its top-k for first pages) orders exactly like the plain multi-pass sort."""
 
 from __future__ import annotations
 
@@ -49,3 +49,5 @@ def test_rank_sort_equals_multi_pass_sort(seed, keys):
         expected = sorted(present, key=column.__getitem__, reverse=key.descending) + missing
     assert list(snapshot._sorted_by_ranks(numbers, order)) == expected
     assert list(snapshot._sorted(numbers, order, None)) == expected
+    for count in (1, 7, 20, len(numbers)):  # a first page is the head of the same order
+        assert list(snapshot._top(numbers, order, None, count)) == expected[:count]

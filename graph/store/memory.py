@@ -396,6 +396,20 @@ class Snapshot:
         cached = self._matches.lookup(query)
         if cached is not None:
             return cached
+        candidates, scores = self.matched(query)
+        numbers = np.asarray(self._sorted(candidates, query.order, scores), dtype=np.int32)
+        return self._matches.keep(query, (numbers, scores), numbers.nbytes)
+
+    def matched(self, query: ArticleQuery) -> tuple[Any, Scores | None]:
+        """Matching document numbers ascending (not yet in query order), and relevance scores when searching.
+
+        Counts and facets need no order, and a first page needs only its top
+        items (``find``): neither pays for sorting every match.
+        """
+        key = ("matched", query)
+        cached = self._matches.lookup(key)
+        if cached is not None:
+            return cached
         scores: Scores | None = None
         if query.search is not None:
             found = self.search_index().search(query.search)
@@ -405,9 +419,9 @@ class Snapshot:
             candidates = np.arange(len(self.docs))
         if query.filter != filters.TRUE:
             candidates = self.filtered(query.filter, candidates)
-        numbers = np.asarray(self._sorted(candidates, query.order, scores), dtype=np.int32)
-        weight = numbers.nbytes + (scores.numbers.nbytes + scores.values.nbytes if scores is not None else 0)
-        return self._matches.keep(query, (numbers, scores), weight)
+        candidates = np.asarray(candidates, dtype=np.int32)
+        weight = candidates.nbytes + (scores.numbers.nbytes + scores.values.nbytes if scores is not None else 0)
+        return self._matches.keep(key, (candidates, scores), weight)
 
     def filtered(self, f: Filter, rows: Any) -> Any:
         """The rows (ascending document numbers) that match a filter, evaluated on columns.
@@ -418,11 +432,11 @@ class Snapshot:
         budget = current_budget()
         budget.price_filter(filters.work(f) * len(rows))
         table = operators.Articles(self.operator_columns, self.docs, budget)
-        return rows[operators.Evaluation(self.catalog, budget).select(f, table, rows)]
+        return operators.Evaluation(self.catalog, budget).matching(f, table, rows)
 
     def is_cached(self, query: ArticleQuery) -> bool:
         """Whether the query's matches are known (answering it is then a lookup)."""
-        return query in self._matches
+        return query in self._matches or ("matched", query) in self._matches
 
     def work(self, query: ArticleQuery) -> int:
         """A bound on the filter work of a query (graph.store.operators.work units)."""
@@ -466,6 +480,29 @@ class Snapshot:
     def _sorted_by_ranks(self, numbers: Any, order: Sequence[OrderKey], scores: Scores | None = None) -> Any:
         """The same order as the multi-pass sort, by one stable numpy lexsort over precomputed ranks."""
         chosen = np.asarray(numbers, dtype=np.int64)
+        keys = self._order_keys(chosen, order, scores)
+        if not keys:
+            return chosen
+        return chosen[np.lexsort(keys[::-1])]
+
+    def _top(self, numbers: Any, order: Sequence[OrderKey], scores: Scores | None, count: int) -> Any:
+        """The first ``count`` of ``numbers`` in query order, without sorting them all.
+
+        Every number whose first key is at most the count-th smallest first key
+        (np.partition, linear) is sorted by all keys; the rest cannot come first.
+        """
+        chosen = np.asarray(numbers, dtype=np.int64)
+        keys = self._order_keys(chosen, order, scores)
+        if not keys:
+            return chosen[:count]
+        if count < len(chosen):
+            threshold = np.partition(keys[0], count - 1)[count - 1]
+            within = np.flatnonzero(keys[0] <= threshold)
+            chosen, keys = chosen[within], [key[within] for key in keys]
+        return chosen[np.lexsort(keys[::-1])][:count]
+
+    def _order_keys(self, chosen: Any, order: Sequence[OrderKey], scores: Scores | None) -> list[Any]:
+        """One ascending numpy key per order key (ranks; nulls last both ways) for lexsort, ties left in id order."""
         last = len(self.docs) + 1  # past every rank: nulls sort last in both directions
         keys = []
         for key in order:
@@ -473,14 +510,12 @@ class Snapshot:
                 break  # the input is in id order and lexsort is stable: id ASC decides every later tie
             if key.field == "relevance":
                 assert scores is not None  # every match has a score: no nulls
-                relevance = scores.of(chosen)
+                relevance = scores.values if len(chosen) == len(scores.numbers) else scores.of(chosen)
                 keys.append(-relevance if key.descending else relevance)
                 continue
             rank = self._ranks(key.field)[chosen]
             keys.append(np.where(rank < 0, last, (last - 1 - rank) if key.descending else rank))
-        if not keys:
-            return chosen
-        return chosen[np.lexsort(keys[::-1])]
+        return keys
 
     def _ranks(self, field: str) -> Any:
         """Each document's dense rank in the field's ascending order (equal values share one); -1 for null."""
@@ -509,9 +544,22 @@ class Snapshot:
         return value
 
     def find(self, query: ArticleQuery, window: Window) -> Page:
+        fields = [key.field for key in query.order]
+        first_page = window.after is None and window.before is None and window.last is None and window.first is not None
+        if first_page and query not in self._matches:
+            # A first page (what most requests ask) needs its top items only, not every match in order.
+            numbers, scores = self.matched(query)
+            assert window.first is not None
+            top = self._top(numbers, query.order, scores, window.first).tolist()
+            value = self._value_function(scores)
+            return Page(
+                items=[self.docs[n] for n in top],
+                keys=[tuple(value(n, field) for field in fields) for n in top],
+                has_next=len(numbers) > window.first,
+                has_previous=False,
+            )
         numbers, scores = self.matches(query)
         value = self._value_function(scores)
-        fields = [key.field for key in query.order]
 
         def keys(n: int) -> tuple[Any, ...]:
             return tuple(value(n, field) for field in fields)
@@ -521,7 +569,7 @@ class Snapshot:
         return page
 
     def count_matches(self, query: ArticleQuery) -> int:
-        return len(self.matches(query)[0])
+        return len(self.matched(query)[0])
 
     def _facet(self, query: ArticleQuery, kind: str, argument: Any, compute: Callable[[Any], Any]) -> Any:
         key = (query, kind, argument)
@@ -532,7 +580,7 @@ class Snapshot:
 
     def _selection(self, query: ArticleQuery) -> Any:
         """The matches of a query as a numpy index array (shared by all facets of the query)."""
-        return self.matches(query)[0]
+        return self.matched(query)[0]
 
     def facet_counts(self, query: ArticleQuery, field: str, first: int | None) -> list[tuple[str, int]]:
         ranked = self._facet(query, "counts", field, lambda selection: self.tables.counts(field, selection))

@@ -70,6 +70,36 @@ class Column(Protocol):
     def compare(self, op: str, operand: Any, rows: Any) -> Any: ...
 
 
+class _Sorted:
+    """An ordered index of a numeric column: its present rows by value, for ranges over every row."""
+
+    def __init__(self, values: Any, present: Any) -> None:
+        rows = np.flatnonzero(present)
+        order = np.argsort(values[rows], kind="stable")
+        self.rows = rows[order].astype(np.int64)
+        self.values = values[self.rows]
+
+    def find(self, conditions: Sequence[tuple[str, Any]], size: int) -> Any:
+        """The rows (ascending) whose value satisfies every ``value op bound``; None when they are too many.
+
+        The conditions narrow one slice of the index; a slice of more than a
+        sixteenth of the rows is left to a scan, which is quicker than sorting it.
+        """
+        values = self.values
+        lo, hi = 0, len(values)
+        for op, bound in conditions:
+            if op in ("eq", "gt", "gte"):
+                lo = max(lo, int(np.searchsorted(values, bound, "right" if op == "gt" else "left")))
+            if op in ("eq", "lt", "lte"):
+                hi = min(hi, int(np.searchsorted(values, bound, "left" if op == "lt" else "right")))
+        if (hi - lo) * 16 > size:
+            return None
+        return np.sort(self.rows[lo:max(lo, hi)])
+
+
+RANGE_OPS = frozenset({"eq", "gt", "gte", "lt", "lte"})
+
+
 class IntColumn:
     def __init__(self, values: Sequence[Any]) -> None:
         self.present = np.array([v is not None for v in values], dtype=bool)
@@ -77,6 +107,15 @@ class IntColumn:
             self.values = np.array([0 if v is None else v for v in values], dtype=np.int64)
         except OverflowError:  # a stored int past 64 bits: exact Python ints, elementwise
             self.values = np.array([0 if v is None else v for v in values], dtype=object)
+        self._sorted: _Sorted | None = None
+
+    def find_range(self, conditions: Sequence[tuple[str, Any]]) -> Any:
+        """The rows among all rows satisfying every (op, operand), from the ordered index, or None where a scan is the way."""
+        if self.values.dtype == object:
+            return None
+        if self._sorted is None:
+            self._sorted = _Sorted(self.values, self.present)
+        return self._sorted.find(conditions, len(self.values))
 
     def compare(self, op: str, operand: Any, rows: Any) -> Any:
         present = self.present[rows]
@@ -122,6 +161,13 @@ class DateColumn:
     def __init__(self, values: Sequence[Any]) -> None:
         self.present = np.array([v is not None for v in values], dtype=bool)
         self.values = np.array([0 if v is None else micros(instant(v)) for v in values], dtype=np.int64)
+        self._sorted: _Sorted | None = None
+
+    def find_range(self, conditions: Sequence[tuple[str, Any]]) -> Any:
+        """The rows among all rows satisfying every (op, operand), from the ordered index (a date window is a slice of it)."""
+        if self._sorted is None:
+            self._sorted = _Sorted(self.values, self.present)
+        return self._sorted.find([(op, micros(moment)) for op, moment in conditions], len(self.values))
 
     def compare(self, op: str, operand: Any, rows: Any) -> Any:
         present = self.present[rows]
@@ -152,6 +198,7 @@ class StrColumn:
         self._code_of: dict[str, int] = {}
         self._folded: list[str | None] | None = None
         self._joined: tuple[str, list[int]] | None = None
+        self._postings: tuple[Any, Any] | None = None
 
     @property
     def codes(self) -> Any:
@@ -168,6 +215,21 @@ class StrColumn:
         if self._folded is None:
             self._folded = [None if v is None else v.casefold() for v in self.values]
         return self._folded
+
+    def find(self, op: str, operand: Any) -> Any:
+        """The rows with a value equal to the operand (eq) or one of them (in), from postings by code."""
+        if op not in ("eq", "in"):
+            return None
+        if self._postings is None:
+            codes = self.codes
+            order = np.argsort(codes, kind="stable")
+            self._postings = (order, np.searchsorted(codes[order], np.arange(len(self._code_of) + 2)))
+        order, bounds = self._postings
+        wanted = sorted({self._code_of[v] for v in ((operand,) if op == "eq" else operand) if v in self._code_of})
+        parts = [order[bounds[code] : bounds[code + 1]] for code in wanted]
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        return parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
 
     def compare(self, op: str, operand: Any, rows: Any) -> Any:
         codes = self.codes[rows]
@@ -257,6 +319,20 @@ class TopicsColumn:
             postings = {topic: np.array(rows, dtype=np.int32) for topic, rows in found.items()}
         self.postings = postings
 
+    def find(self, op: str, operand: Any) -> Any:
+        """The rows that have a topic (has), any (hasSome) or all (hasEvery) of some, from the postings."""
+        empty = np.zeros(0, dtype=np.int32)
+        if op == "has":
+            return self.postings.get(operand, empty)
+        if op == "hasSome":
+            return np.unique(np.concatenate([empty, *(self.postings.get(t, empty) for t in operand)]))
+        if op == "hasEvery" and operand:
+            found = self.postings.get(operand[0], empty)
+            for topic in operand[1:]:
+                found = np.intersect1d(found, self.postings.get(topic, empty), assume_unique=True)
+            return found
+        return None
+
     def compare(self, op: str, operand: Any, rows: Any) -> Any:
         if op == "isEmpty":
             return (self.lengths[rows] == 0) == operand
@@ -315,6 +391,15 @@ def column_of(kind: str, values: Sequence[Any]) -> Column:
 
 class Table(Protocol):
     entity: str
+    size: int
+
+    def indexed(self, field: str) -> Any:
+        """The field's column over every row when it has one with an index (``find``), else None."""
+        ...
+
+    def providers_find(self, chosen: Any) -> Any:
+        """The rows whose provider is one of the ``chosen`` catalog rows (a mask), when postings make that cheap; else None."""
+        ...
 
     def column(self, field: str, rows: Any) -> tuple[Column, Any]:
         """The field's column and the positions of ``rows`` in it."""
@@ -345,6 +430,7 @@ class Records:
 
     def __init__(self, entity: str, records: Sequence[Mapping[str, Any]], catalog: ProviderCatalog | None) -> None:
         self.entity = entity
+        self.size = len(records)
         self.records = records
         self.catalog = catalog
         self._columns: dict[str, Column] = {}
@@ -359,6 +445,12 @@ class Records:
     def items(self, field: str, rows: Any) -> tuple[Table, Any]:
         assert self.catalog is not None
         return _items(self.entity, field, [self.records[n] for n in rows.tolist()], self.catalog)
+
+    def indexed(self, field: str) -> Any:
+        return None  # small tables: a scan is as quick
+
+    def providers_find(self, chosen: Any) -> Any:
+        return None
 
     def provider_rows(self, rows: Any) -> Any:
         assert self.catalog is not None
@@ -388,6 +480,7 @@ class ArticleColumns:
         self.catalog = catalog
         self._columns: dict[str, Column] = {}
         self._provider_rows: Any = None
+        self._provider_postings: tuple[Any, Any] | None = None
 
     def get(self, field: str) -> Column | None:
         """The field's column, or None for fields read from documents."""
@@ -402,6 +495,21 @@ class ArticleColumns:
                 column = column_of(ENTITIES["article"][field], values)
             self._columns[field] = column
         return column
+
+    def providers_find(self, chosen: Any) -> Any:
+        """The articles of the chosen catalog rows (a mask) when they are few, from postings by provider."""
+        if self._provider_postings is None:
+            order = np.argsort(self.provider_rows, kind="stable")
+            bounds = np.searchsorted(self.provider_rows[order], np.arange(len(chosen) + 1))
+            self._provider_postings = (order, bounds)
+        order, bounds = self._provider_postings
+        picked = np.flatnonzero(chosen)
+        if int((bounds[picked + 1] - bounds[picked]).sum()) * 4 > len(order):
+            return None  # most articles: a gather over every row is quicker
+        parts = [order[bounds[row] : bounds[row + 1]] for row in picked.tolist()]
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        return parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
 
     @property
     def provider_rows(self) -> Any:
@@ -420,6 +528,7 @@ class Articles:
 
     def __init__(self, columns: ArticleColumns, docs: Sequence[Mapping[str, Any]], budget: Budget) -> None:
         self.columns = columns
+        self.size = len(docs)
         self.docs = docs
         self.budget = budget
         self._decoded: dict[int, Mapping[str, Any]] = {}
@@ -448,6 +557,12 @@ class Articles:
     def items(self, field: str, rows: Any) -> tuple[Table, Any]:
         return _items("article", field, self._documents(rows), self.columns.catalog)
 
+    def indexed(self, field: str) -> Any:
+        return self.columns.get(field)
+
+    def providers_find(self, chosen: Any) -> Any:
+        return self.columns.providers_find(chosen)
+
     def provider_rows(self, rows: Any) -> Any:
         return self.columns.provider_rows[rows]
 
@@ -475,6 +590,52 @@ class Evaluation:
         self.catalog = catalog
         self.budget = budget
         self._provider_masks: dict[Filter, Any] = {}
+
+    def matching(self, f: Filter, table: Table, rows: Any) -> Any:
+        """The rows (a subset of ``rows``, ascending) that match ``f``.
+
+        Over every row of a table, the parts of a top-level AND that an index
+        answers (a topic, a value, a range, a provider) give the candidates
+        directly, smallest first; the other parts are then checked on those.
+        """
+        parts = f.parts if isinstance(f, And) else (f,)
+        rest = list(parts)
+        if len(rows) == table.size:
+            found = []
+            ranges: dict[str, list[Compare]] = {}
+            for part in parts:
+                self.budget.check()
+                if isinstance(part, Compare) and part.op in RANGE_OPS:
+                    if hasattr(table.indexed(part.field), "find_range"):
+                        ranges.setdefault(part.field, []).append(part)
+                    continue
+                hit = self._find(part, table)
+                if hit is not None:
+                    found.append(hit)
+                    rest.remove(part)
+            for field, bounds in ranges.items():  # bounds on one field narrow one slice of its index
+                hit = table.indexed(field).find_range([(part.op, part.value) for part in bounds])
+                if hit is not None:
+                    found.append(hit)
+                    rest = [part for part in rest if part not in bounds]
+            if found:
+                found.sort(key=len)
+                rows = found[0]
+                for other in found[1:]:
+                    rows = np.intersect1d(rows, other, assume_unique=True)
+        if not rest:
+            return rows
+        return rows[self.select(And(tuple(rest)) if len(rest) > 1 else rest[0], table, rows)]
+
+    def _find(self, f: Filter, table: Table) -> Any:
+        """The rows matching ``f`` among all of the table's rows, from an index; None when none applies."""
+        if isinstance(f, Compare):
+            column = table.indexed(f.field)
+            find = getattr(column, "find", None)
+            return None if find is None else find(f.op, f.value)
+        if isinstance(f, ProviderIs):
+            return table.providers_find(self._providers(f.filter))
+        return None
 
     def select(self, f: Filter, table: Table, rows: Any) -> Any:
         """A boolean mask over ``rows`` (ascending row numbers of ``table``): which rows match ``f``."""
