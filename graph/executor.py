@@ -268,7 +268,13 @@ class Executor:
         budget: Budget,
     ) -> Outcome | None:
         """The answer through the compiled plan, or None when the stock path must run (graph.plan)."""
-        key = (query, operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b"")
+        try:
+            key = (query, operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b"")
+        except orjson.JSONEncodeError:
+            # Variables nested past orjson's 254 levels (a `where` of 300 NOTs, 2.4 KB) cannot be
+            # keyed; the stock path refuses them ("Variable values are nested too deeply.",
+            # BAD_USER_INPUT) as it does from ~200 levels on.
+            return None
         runtime = Runtime(reader, self.limits.max_page_size, self.limits.max_list_size, budget.deadline)
         try:
             async with asyncio.timeout_at(_loop_time(budget.deadline)):
