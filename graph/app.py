@@ -224,10 +224,14 @@ class GraphQLEndpoint:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.executor = Executor(
-            strawberry_schema._schema, settings.limits, settings.introspection, settings.compiled_execution
+            strawberry_schema._schema,
+            settings.limits,
+            settings.introspection,
+            settings.compiled_execution,
+            cache_bytes=settings.query_cache_bytes,
         )
-        self.cache = ResponseCache(settings.response_cache)
-        self.persisted = PersistedQueries()
+        self.cache = ResponseCache(settings.response_cache, settings.response_cache_bytes)
+        self.persisted = PersistedQueries(settings.persisted_queries, settings.persisted_query_bytes)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)

@@ -129,6 +129,33 @@ def build_parser() -> argparse.ArgumentParser:
                    DEFAULTS.response_cache),
     )
     serve.add_argument(
+        "--response-cache-bytes",
+        type=int,
+        metavar="BYTES",
+        help=_help("bytes of answers (and their requests) the response cache may hold", "response_cache_bytes",
+                   DEFAULTS.response_cache_bytes),
+    )
+    serve.add_argument(
+        "--persisted-queries",
+        type=int,
+        metavar="N",
+        help=_help("automatic persisted queries remembered", "persisted_queries", DEFAULTS.persisted_queries),
+    )
+    serve.add_argument(
+        "--persisted-query-bytes",
+        type=int,
+        metavar="BYTES",
+        help=_help("bytes of query text the persisted queries may hold", "persisted_query_bytes",
+                   DEFAULTS.persisted_query_bytes),
+    )
+    serve.add_argument(
+        "--query-cache-bytes",
+        type=int,
+        metavar="BYTES",
+        help=_help("bytes each query cache (parsed documents, compiled plans) may hold", "query_cache_bytes",
+                   DEFAULTS.query_cache_bytes),
+    )
+    serve.add_argument(
         "--no-compiled-execution",
         action="store_true",
         help="run every query through graphql-core instead of the compiled plan "
@@ -214,7 +241,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["graphiql"] = False
     if getattr(args, "no_compiled_execution", False):
         overrides["compiled_execution"] = False
-    overrides["response_cache"] = getattr(args, "response_cache", None)
+    for name in ("response_cache", "response_cache_bytes", "persisted_queries", "persisted_query_bytes",
+                 "query_cache_bytes"):
+        overrides[name] = getattr(args, name, None)
     for name in vars(Limits()):
         overrides[name] = getattr(args, name, None)
     return Settings.from_env(**overrides)
@@ -356,6 +385,10 @@ def _settings_env(settings: Settings) -> dict[str, str]:
         _env("introspection"): "true" if settings.introspection else "false",
         _env("graphiql"): "true" if settings.graphiql else "false",
         _env("response_cache"): str(settings.response_cache),
+        _env("response_cache_bytes"): str(settings.response_cache_bytes),
+        _env("persisted_queries"): str(settings.persisted_queries),
+        _env("persisted_query_bytes"): str(settings.persisted_query_bytes),
+        _env("query_cache_bytes"): str(settings.query_cache_bytes),
         _env("compiled_execution"): "true" if settings.compiled_execution else "false",
     }
     for name, value in vars(settings.limits).items():

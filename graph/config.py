@@ -48,6 +48,16 @@ class Settings:
     graphiql: bool = True
     # Whole answers kept per (request, data version); 0 turns the cache off.
     response_cache: int = 1024
+    # Memory is bounded in bytes, not only in entries (issue 12: a worker grew by 690 MB of
+    # cached answers and 289 MB of persisted queries). The defaults keep a worker over a 10k
+    # article store (~120 MB resident) under twice that whatever requests it gets.
+    # Bytes of answers (and the requests they are kept under) the response cache may hold.
+    response_cache_bytes: int = 32 << 20
+    # Automatic persisted queries remembered, and the bytes of query text they may hold.
+    persisted_queries: int = 10_000
+    persisted_query_bytes: int = 8 << 20
+    # Bytes each query cache (parsed documents, compiled plans) may hold, estimated from the query.
+    query_cache_bytes: int = 16 << 20
     # The compiled execution path (graph.plan); off runs every query through graphql-core.
     compiled_execution: bool = True
     limits: Limits = field(default_factory=Limits)
@@ -80,8 +90,10 @@ class Settings:
         return settings
 
     def validate(self) -> None:
-        if self.response_cache < 0:
-            raise ConfigError(f"response_cache must be 0 or more, got {self.response_cache}")
+        for name in ("response_cache", "response_cache_bytes", "persisted_queries", "persisted_query_bytes",
+                     "query_cache_bytes"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be 0 or more, got {getattr(self, name)}")
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be 1..65535, got {self.port}")
         for f in fields(Limits):
