@@ -38,7 +38,7 @@ from graph.persisted import PersistedQueries, PersistedQueryError
 from graph.schema import schema as strawberry_schema
 from graph.schema.context import Context
 from graph.store import open_store
-from graph.store.base import Store
+from graph.store.base import Store, StoreUnavailable
 
 log = logging.getLogger("newsgraph")
 
@@ -317,6 +317,10 @@ async def healthz(request: Request) -> Response:
     try:
         reader = await request.app.state.store.reader()
         count = await reader.count()
+    except StoreUnavailable as exc:
+        # Said without a path or URL (the log has them): e.g. "the database file newsgraph.json is missing".
+        log.error("health check failed: %s", exc)
+        return JSONBytes({"status": "unavailable", "reason": exc.reason}, 503)
     except Exception:
         log.exception("health check failed")
         return JSONBytes({"status": "unavailable"}, 503)

@@ -51,6 +51,7 @@ def _environment_help() -> str:
         "introspection": "true",
         "graphiql": "true",
         "compiled_execution": "true",
+        "create": "false",
     }
     width = max(len(_env(name)) for name in settings)
     lines = [f"  {_env(name):<{width}}  default: {shown.get(name, value)}" for name, value in settings.items()]
@@ -105,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Serve GraphQL on "
                                 "/graphql (GraphiQL in a browser) and a health check on /healthz.")
     _add_store_options(serve)
+    serve.add_argument(
+        "--create",
+        action="store_true",
+        help="start with an empty TinyDB database when the file does not exist, instead of refusing "
+        "(env NEWSGRAPH_CREATE=true; default: off)",
+    )
     serve.add_argument("--host", metavar="HOST", help=_help("interface to bind", "host", DEFAULTS.host))
     serve.add_argument("--port", type=int, metavar="PORT", help=_help("port to bind", "port", DEFAULTS.port))
     serve.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default: 1)")
@@ -241,6 +248,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["graphiql"] = False
     if getattr(args, "no_compiled_execution", False):
         overrides["compiled_execution"] = False
+    if getattr(args, "create", False):
+        overrides["create"] = True
     for name in ("response_cache", "response_cache_bytes", "persisted_queries", "persisted_query_bytes",
                  "query_cache_bytes"):
         overrides[name] = getattr(args, name, None)
@@ -335,6 +344,16 @@ def _store_for_seeding(settings: Settings) -> Any:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    if not settings.database_url and not Path(settings.db).exists():
+        # A wrong path used to be served as an empty store, silently; now it is said at once.
+        if not settings.create:
+            print(
+                f"newsgraph: error: {settings.db}: no database here (`newsgraph seed` creates it; "
+                "`serve --create` starts with an empty one)",
+                file=sys.stderr,
+            )
+            return 1
+        _create_empty_database(settings)
     # Workers are separate processes: hand them the settings through the environment.
     os.environ.update(_settings_env(settings))
     if args.workers > 1:
@@ -350,6 +369,22 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         access_log=False,
     )
     return 0
+
+
+def _create_empty_database(settings: Settings) -> None:
+    """An empty TinyDB database at settings.db (serve --create), written as a seed writes."""
+    from graph.store.tinydb import TinyDBStore
+
+    async def create() -> None:
+        store = TinyDBStore(settings.db, preload=False)
+        await store.open()
+        try:
+            await store.write([], [])
+        finally:
+            await store.close()
+
+    asyncio.run(create())
+    print(f"newsgraph: created an empty database at {settings.db}", file=sys.stderr)
 
 
 def _bind_workers_socket_as_tcp() -> None:
@@ -384,6 +419,7 @@ def _settings_env(settings: Settings) -> dict[str, str]:
         _env("cors_origins"): ",".join(settings.cors_origins),
         _env("introspection"): "true" if settings.introspection else "false",
         _env("graphiql"): "true" if settings.graphiql else "false",
+        _env("create"): "true" if settings.create else "false",
         _env("response_cache"): str(settings.response_cache),
         _env("response_cache_bytes"): str(settings.response_cache_bytes),
         _env("persisted_queries"): str(settings.persisted_queries),

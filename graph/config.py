@@ -46,6 +46,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     introspection: bool = True
     graphiql: bool = True
+    # `serve` on a TinyDB file that does not exist: refused unless this is on (then an empty one is made).
+    create: bool = False
     # Whole answers kept per (request, data version); 0 turns the cache off.
     response_cache: int = 1024
     # Memory is bounded in bytes, not only in entries (issue 12: a worker grew by 690 MB of
