@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import sys
 import traceback
@@ -354,6 +355,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             )
             return 1
         _create_empty_database(settings)
+    from graph.server import descriptors_for, uvicorn_options
+
+    fit = descriptors_for(settings.limits)  # workers inherit the raised limit on open files
+    if fit < settings.limits.max_connections:
+        print(
+            f"newsgraph: warning: only {fit} connections fit the limit on open files; "
+            f"max_connections lowered from {settings.limits.max_connections}",
+            file=sys.stderr,
+        )
+        settings = settings.replace(limits=dataclasses.replace(settings.limits, max_connections=fit))
     # Workers are separate processes: hand them the settings through the environment.
     os.environ.update(_settings_env(settings))
     if args.workers > 1:
@@ -365,8 +376,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=settings.port,
         workers=args.workers,
         loop=args.loop,
-        log_level="info",
-        access_log=False,
+        **uvicorn_options(settings),
     )
     return 0
 

@@ -35,6 +35,12 @@ class Limits:
     # on a document field — excerpt, body, URLs, images, related — counts ten). 20M is 200
     # column conditions over 100k articles, ~0.2-1 s of work.
     max_filter_work: int = 20_000_000
+    # Connections: open at once per worker (more are answered 503 and closed; each holds a file
+    # descriptor, and 21,000 slow ones exhausted them), seconds a client may take to send a
+    # request's head and, separately, its body (then 408 and closed), idle seconds kept alive.
+    max_connections: int = 1000
+    read_timeout_seconds: float = 10.0
+    keep_alive_seconds: float = 5.0
 
 
 @dataclass(frozen=True)

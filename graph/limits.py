@@ -166,7 +166,9 @@ class _Variables:
     (execution refuses it before anything runs).
     """
 
-    def __init__(self, schema: GraphQLSchema, operation: OperationDefinitionNode, given: Mapping[str, Any] | None) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, operation: OperationDefinitionNode, given: Mapping[str, Any] | None
+    ) -> None:
         self.schema = schema
         self.definitions: dict[str, VariableDefinitionNode] = {
             d.variable.name.value: d for d in operation.variable_definitions or ()
