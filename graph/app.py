@@ -271,6 +271,11 @@ class GraphQLEndpoint:
                 return self.answer(request, cached)
             params = get_params()
             outcome = await self.run(request, params, reader)
+            failure = getattr(reader, "failure", None)
+            if failure is not None:
+                # The store stopped answering mid-request: whatever the executor made of it (field
+                # errors, or a timeout blaming the query), the answer is the server's 503.
+                raise Refusal.internal(503, "the store could not be read", failure)
         except Refusal as refusal:
             return self.refuse(refusal, media or JSON)
         except ClientDisconnect:
