@@ -13,9 +13,9 @@ caching and persisted queries can slot in between them.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +25,7 @@ from graphql import OperationType
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
@@ -34,11 +34,12 @@ from graph.config import Settings
 from graph.errors import BAD_USER_INPUT, QUERY_TOO_COMPLEX
 from graph.executor import ALL_OPERATIONS, Executor, NotAllowed, Outcome, error_payload, internal_error
 from graph.graphiql import STATIC_PATH, graphiql_page, static_files
+from graph.logs import configure_logging
 from graph.persisted import PersistedQueries, PersistedQueryError
 from graph.schema import schema as strawberry_schema
 from graph.schema.context import Context
 from graph.store import open_store
-from graph.store.base import Store
+from graph.store.base import Store, StoreUnavailable
 
 log = logging.getLogger("newsgraph")
 
@@ -164,8 +165,9 @@ def _json_object(text: str | None, name: str) -> dict[str, Any] | None:
     return value
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 415 unless JSON and with 413 past ``limit`` bytes (never read further)."""
+async def read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The request body, refused with 415 unless JSON, with 413 past ``limit`` bytes (never read
+    further) and with 408 when it has not all arrived within ``timeout`` seconds."""
     media, _, parameters = request.headers.get("content-type", "").partition(";")
     if media.strip().lower() != JSON:
         raise Refusal(415, f"unsupported media type: send the request body as {JSON}")
@@ -176,10 +178,17 @@ async def read_body(request: Request, limit: int) -> bytes:
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
     body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise _too_large(limit)
+    try:
+        # A client that sends its headers and then a byte now and then held a connection (and a
+        # file descriptor) for ever; 21,000 of them exhausted the server's (issue 12).
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                body.extend(chunk)
+                if len(body) > limit:
+                    raise _too_large(limit)
+    except TimeoutError:
+        message = f"the request body did not arrive within the read timeout of {timeout:g} s"
+        raise Refusal(408, message, headers={"Connection": "close"}) from None
     return bytes(body)
 
 
@@ -224,10 +233,14 @@ class GraphQLEndpoint:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.executor = Executor(
-            strawberry_schema._schema, settings.limits, settings.introspection, settings.compiled_execution
+            strawberry_schema._schema,
+            settings.limits,
+            settings.introspection,
+            settings.compiled_execution,
+            cache_bytes=settings.query_cache_bytes,
         )
-        self.cache = ResponseCache(settings.response_cache)
-        self.persisted = PersistedQueries()
+        self.cache = ResponseCache(settings.response_cache, settings.response_cache_bytes)
+        self.persisted = PersistedQueries(settings.persisted_queries, settings.persisted_query_bytes)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
@@ -248,7 +261,8 @@ class GraphQLEndpoint:
                 parse_params = params_from_query_string
                 get_params: Any = lambda: parse_params(request)  # noqa: E731
             else:
-                raw = await read_body(request, self.settings.limits.max_body_bytes)
+                limits = self.settings.limits
+                raw = await read_body(request, limits.max_body_bytes, limits.read_timeout_seconds)
                 get_params = lambda: params_from_body(raw)  # noqa: E731
             reader = await self.reader(request)
             key = (request.method, media, raw)
@@ -257,8 +271,18 @@ class GraphQLEndpoint:
                 return self.answer(request, cached)
             params = get_params()
             outcome = await self.run(request, params, reader)
+            failure = getattr(reader, "failure", None)
+            if failure is not None:
+                # The store stopped answering mid-request: whatever the executor made of it (field
+                # errors, or a timeout blaming the query), the answer is the server's 503.
+                raise Refusal.internal(503, "the store could not be read", failure)
         except Refusal as refusal:
             return self.refuse(refusal, media or JSON)
+        except ClientDisconnect:
+            # Nobody to answer; a client going away is routine, not an error with a traceback.
+            client = f"{request.client.host}:{request.client.port}" if request.client else "?"
+            log.info("client %s went away before its request was complete", client)
+            return Response(status_code=400)
         except Exception as exc:  # noqa: BLE001 - anything unexpected is masked and logged
             return self.refuse(Refusal.internal(500, "while handling a request", exc), media or JSON)
         if outcome.kind == "ok" and "errors" not in outcome.payload:
@@ -313,6 +337,10 @@ async def healthz(request: Request) -> Response:
     try:
         reader = await request.app.state.store.reader()
         count = await reader.count()
+    except StoreUnavailable as exc:
+        # Said without a path or URL (the log has them): e.g. "the database file newsgraph.json is missing".
+        log.error("health check failed: %s", exc)
+        return JSONBytes({"status": "unavailable", "reason": exc.reason}, 503)
     except Exception:
         log.exception("health check failed")
         return JSONBytes({"status": "unavailable"}, 503)
@@ -359,18 +387,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     if settings.graphiql:
         routes.append(Mount(STATIC_PATH, app=static_files(), name="graphiql-static"))
     return Starlette(routes=routes, middleware=cors_middleware(settings), lifespan=lifespan)
-
-
-def configure_logging() -> None:
-    """Send newsgraph's log (masked errors with their ids, warnings) to stderr, once per process."""
-    logger = logging.getLogger("newsgraph")
-    if logger.handlers:
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
 
 
 def app_from_env() -> Starlette:

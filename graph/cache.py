@@ -11,12 +11,15 @@ Each entry carries a strong ETag for conditional GETs (304 Not Modified).
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from graph.lru import LRU
+
 # Answers larger than this are not kept: they would crowd out the many small ones.
 MAX_ENTRY_BYTES = 1 << 20
+# What an entry costs besides its answer and its request: the key tuple, the entry, the ETag.
+ENTRY_OVERHEAD_BYTES = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,32 +51,46 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 
 class ResponseCache:
-    """A bounded LRU of answers; ``size`` 0 turns it off."""
+    """A bounded LRU of answers: at most ``size`` entries and ``budget`` bytes; either 0 turns it off.
 
-    def __init__(self, size: int) -> None:
+    The bytes count each answer and the request it is kept under (a POST body
+    is up to the body limit), so that many large answers cannot pin memory: 1,100
+    requests differing by a trailing comment, each answering ~757 KB, grew a
+    worker by 690 MB when only the number of entries was bounded (issue 12).
+    """
+
+    def __init__(self, size: int, budget: int) -> None:
         self.size = size
-        self._entries: OrderedDict[Any, CachedAnswer] = OrderedDict()
+        self.budget = budget
+        self._entries = LRU(size, budget)
 
     def get(self, key: Any, version: str) -> CachedAnswer | None:
-        if not self.size:
+        if not self.size or not self.budget:
             return None
-        entry = self._entries.get(key)
+        entry = self._entries.lookup(key)
         if entry is None:
             return None
         if entry.version != version:
-            del self._entries[key]
+            self._entries.drop(key)
             return None
-        self._entries.move_to_end(key)
         return entry
 
     def put(self, key: Any, version: str, body: bytes, media: str) -> CachedAnswer:
         entry = CachedAnswer(version, body, media, etag_for(version, body))
-        if self.size and len(body) <= MAX_ENTRY_BYTES:
-            self._entries[key] = entry
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+        if self.size and self.budget and len(body) <= MAX_ENTRY_BYTES:
+            self._entries.keep(key, entry, weight=len(body) + _key_bytes(key) + ENTRY_OVERHEAD_BYTES)
         return entry
+
+    @property
+    def weight(self) -> int:
+        """The bytes the kept entries count for."""
+        return self._entries.weight
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def _key_bytes(key: Any) -> int:
+    """The bytes of the text parts of a key (the raw request among them)."""
+    parts = key if isinstance(key, tuple) else (key,)
+    return sum(len(part) for part in parts if isinstance(part, (str, bytes)))

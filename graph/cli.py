@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import sys
 import traceback
@@ -51,6 +52,7 @@ def _environment_help() -> str:
         "introspection": "true",
         "graphiql": "true",
         "compiled_execution": "true",
+        "create": "false",
     }
     width = max(len(_env(name)) for name in settings)
     lines = [f"  {_env(name):<{width}}  default: {shown.get(name, value)}" for name, value in settings.items()]
@@ -105,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Serve GraphQL on "
                                 "/graphql (GraphiQL in a browser) and a health check on /healthz.")
     _add_store_options(serve)
+    serve.add_argument(
+        "--create",
+        action="store_true",
+        help="start with an empty TinyDB database when the file does not exist, instead of refusing "
+        "(env NEWSGRAPH_CREATE=true; default: off)",
+    )
     serve.add_argument("--host", metavar="HOST", help=_help("interface to bind", "host", DEFAULTS.host))
     serve.add_argument("--port", type=int, metavar="PORT", help=_help("port to bind", "port", DEFAULTS.port))
     serve.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default: 1)")
@@ -127,6 +135,33 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=_help("answers kept per (request, data version); 0 turns the cache off", "response_cache",
                    DEFAULTS.response_cache),
+    )
+    serve.add_argument(
+        "--response-cache-bytes",
+        type=int,
+        metavar="BYTES",
+        help=_help("bytes of answers (and their requests) the response cache may hold", "response_cache_bytes",
+                   DEFAULTS.response_cache_bytes),
+    )
+    serve.add_argument(
+        "--persisted-queries",
+        type=int,
+        metavar="N",
+        help=_help("automatic persisted queries remembered", "persisted_queries", DEFAULTS.persisted_queries),
+    )
+    serve.add_argument(
+        "--persisted-query-bytes",
+        type=int,
+        metavar="BYTES",
+        help=_help("bytes of query text the persisted queries may hold", "persisted_query_bytes",
+                   DEFAULTS.persisted_query_bytes),
+    )
+    serve.add_argument(
+        "--query-cache-bytes",
+        type=int,
+        metavar="BYTES",
+        help=_help("bytes each query cache (parsed documents, compiled plans) may hold", "query_cache_bytes",
+                   DEFAULTS.query_cache_bytes),
     )
     serve.add_argument(
         "--no-compiled-execution",
@@ -214,7 +249,11 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["graphiql"] = False
     if getattr(args, "no_compiled_execution", False):
         overrides["compiled_execution"] = False
-    overrides["response_cache"] = getattr(args, "response_cache", None)
+    if getattr(args, "create", False):
+        overrides["create"] = True
+    for name in ("response_cache", "response_cache_bytes", "persisted_queries", "persisted_query_bytes",
+                 "query_cache_bytes"):
+        overrides[name] = getattr(args, name, None)
     for name in vars(Limits()):
         overrides[name] = getattr(args, name, None)
     return Settings.from_env(**overrides)
@@ -306,6 +345,26 @@ def _store_for_seeding(settings: Settings) -> Any:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    if not settings.database_url and not Path(settings.db).exists():
+        # A wrong path used to be served as an empty store, silently; now it is said at once.
+        if not settings.create:
+            print(
+                f"newsgraph: error: {settings.db}: no database here (`newsgraph seed` creates it; "
+                "`serve --create` starts with an empty one)",
+                file=sys.stderr,
+            )
+            return 1
+        _create_empty_database(settings)
+    from graph.server import descriptors_for, uvicorn_options
+
+    fit = descriptors_for(settings.limits)  # workers inherit the raised limit on open files
+    if fit < settings.limits.max_connections:
+        print(
+            f"newsgraph: warning: only {fit} connections fit the limit on open files; "
+            f"max_connections lowered from {settings.limits.max_connections}",
+            file=sys.stderr,
+        )
+        settings = settings.replace(limits=dataclasses.replace(settings.limits, max_connections=fit))
     # Workers are separate processes: hand them the settings through the environment.
     os.environ.update(_settings_env(settings))
     if args.workers > 1:
@@ -317,10 +376,25 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=settings.port,
         workers=args.workers,
         loop=args.loop,
-        log_level="info",
-        access_log=False,
+        **uvicorn_options(settings),
     )
     return 0
+
+
+def _create_empty_database(settings: Settings) -> None:
+    """An empty TinyDB database at settings.db (serve --create), written as a seed writes."""
+    from graph.store.tinydb import TinyDBStore
+
+    async def create() -> None:
+        store = TinyDBStore(settings.db, preload=False)
+        await store.open()
+        try:
+            await store.write([], [])
+        finally:
+            await store.close()
+
+    asyncio.run(create())
+    print(f"newsgraph: created an empty database at {settings.db}", file=sys.stderr)
 
 
 def _bind_workers_socket_as_tcp() -> None:
@@ -355,7 +429,12 @@ def _settings_env(settings: Settings) -> dict[str, str]:
         _env("cors_origins"): ",".join(settings.cors_origins),
         _env("introspection"): "true" if settings.introspection else "false",
         _env("graphiql"): "true" if settings.graphiql else "false",
+        _env("create"): "true" if settings.create else "false",
         _env("response_cache"): str(settings.response_cache),
+        _env("response_cache_bytes"): str(settings.response_cache_bytes),
+        _env("persisted_queries"): str(settings.persisted_queries),
+        _env("persisted_query_bytes"): str(settings.persisted_query_bytes),
+        _env("query_cache_bytes"): str(settings.query_cache_bytes),
         _env("compiled_execution"): "true" if settings.compiled_execution else "false",
     }
     for name, value in vars(settings.limits).items():

@@ -35,6 +35,12 @@ class Limits:
     # on a document field — excerpt, body, URLs, images, related — counts ten). 20M is 200
     # column conditions over 100k articles, ~0.2-1 s of work.
     max_filter_work: int = 20_000_000
+    # Connections: open at once per worker (more are answered 503 and closed; each holds a file
+    # descriptor, and 21,000 slow ones exhausted them), seconds a client may take to send a
+    # request's head and, separately, its body (then 408 and closed), idle seconds kept alive.
+    max_connections: int = 1000
+    read_timeout_seconds: float = 10.0
+    keep_alive_seconds: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,20 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     introspection: bool = True
     graphiql: bool = True
+    # `serve` on a TinyDB file that does not exist: refused unless this is on (then an empty one is made).
+    create: bool = False
     # Whole answers kept per (request, data version); 0 turns the cache off.
     response_cache: int = 1024
+    # Memory is bounded in bytes, not only in entries (issue 12: a worker grew by 690 MB of
+    # cached answers and 289 MB of persisted queries). The defaults keep a worker over a 10k
+    # article store (~120 MB resident) under twice that whatever requests it gets.
+    # Bytes of answers (and the requests they are kept under) the response cache may hold.
+    response_cache_bytes: int = 32 << 20
+    # Automatic persisted queries remembered, and the bytes of query text they may hold.
+    persisted_queries: int = 10_000
+    persisted_query_bytes: int = 8 << 20
+    # Bytes each query cache (parsed documents, compiled plans) may hold, estimated from the query.
+    query_cache_bytes: int = 16 << 20
     # The compiled execution path (graph.plan); off runs every query through graphql-core.
     compiled_execution: bool = True
     limits: Limits = field(default_factory=Limits)
@@ -80,8 +98,10 @@ class Settings:
         return settings
 
     def validate(self) -> None:
-        if self.response_cache < 0:
-            raise ConfigError(f"response_cache must be 0 or more, got {self.response_cache}")
+        for name in ("response_cache", "response_cache_bytes", "persisted_queries", "persisted_query_bytes",
+                     "query_cache_bytes"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be 0 or more, got {getattr(self, name)}")
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be 1..65535, got {self.port}")
         for f in fields(Limits):

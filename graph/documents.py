@@ -454,6 +454,21 @@ def format_datetime(value: datetime) -> str:
     )
 
 
+# How much of a client's value an error message quotes: a 60 KB input must not come back whole.
+ECHO_CHARACTERS = 80
+
+
+def echo(value: Any) -> str:
+    """A value as an error message quotes it: the repr of its first ECHO_CHARACTERS characters.
+
+    Shared by every message that repeats what a client sent (cursors, date-times).
+    """
+    if isinstance(value, str):
+        return repr(value[:ECHO_CHARACTERS])
+    text = repr(value)
+    return text if len(text) <= ECHO_CHARACTERS else text[:ECHO_CHARACTERS] + "..."
+
+
 def parse_datetime(value: Any) -> datetime:
     """An instant from an ISO-8601 string (offset or Z), a plain date (midnight UTC) or a datetime."""
     if isinstance(value, datetime):
@@ -468,15 +483,15 @@ def parse_datetime(value: Any) -> datetime:
             else:
                 parsed = datetime.fromisoformat(text.replace("z", "Z"))
         except ValueError:
-            raise ValueError(f"not an ISO-8601 date-time: {value!r}") from None
+            raise ValueError(f"not an ISO-8601 date-time: {echo(value)}") from None
     else:
-        raise ValueError(f"not an ISO-8601 date-time: {value!r}")
+        raise ValueError(f"not an ISO-8601 date-time: {echo(value)}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     try:
         return parsed.astimezone(timezone.utc)
     except OverflowError:
-        raise ValueError(f"out of range in UTC: {value!r}") from None
+        raise ValueError(f"out of range in UTC: {echo(value)}") from None
 
 
 def jsonable(value: Any) -> Any:

@@ -48,6 +48,11 @@ from graph.errors import BAD_USER_INPUT, INTERNAL, PARSE_FAILED, QUERY_TOO_COMPL
 
 log = logging.getLogger("newsgraph.errors")
 CACHE_SIZE = 512
+# Bytes of parsed documents (and of compiled plans) each cache may hold, by default.
+CACHE_BYTES = 16 << 20
+# A parsed document's memory besides its text, per token (the token, its AST node and location;
+# measured with tracemalloc on graphql-core 3.3): 2,000 one-letter fields, 4 KB of text, take 1.1 MB.
+TOKEN_BYTES = 560
 ALL_OPERATIONS = frozenset(OperationType)
 VALIDATION_ABORTED = "Validation aborted."  # graphql-core's message when a check runs out of budget
 
@@ -103,6 +108,16 @@ class Prepared:
     errors: list[GraphQLError] | None = None  # validation errors, once validated
 
 
+def document_bytes(query: str, document: DocumentNode) -> int:
+    """What a parsed document holds in memory, estimated: its text plus TOKEN_BYTES per token."""
+    tokens = 0
+    token = document.loc.start_token if document.loc is not None else None
+    while token is not None:
+        tokens += 1
+        token = token.next
+    return len(query) + TOKEN_BYTES * tokens
+
+
 def error_payload(message: str, code: str, **extensions: Any) -> dict[str, Any]:
     """One error as the response's errors list holds it."""
     return {"message": message, "extensions": {"code": code, **extensions}}
@@ -143,14 +158,21 @@ class Executor:
     """Parses, checks, validates and executes operations against one schema."""
 
     def __init__(
-        self, schema: GraphQLSchema, limits: Limits, introspection: bool = True, compiled: bool = True
+        self,
+        schema: GraphQLSchema,
+        limits: Limits,
+        introspection: bool = True,
+        compiled: bool = True,
+        cache_bytes: int = CACHE_BYTES,
     ) -> None:
         self.schema = schema
         self.limits = limits
         self.introspection = introspection
         self.compiled = compiled
-        self._prepared: LRU = LRU(CACHE_SIZE)
-        self._plans = PlanCache(schema)
+        # Bounded in bytes as well as entries: 512 documents of 64 KB, or of 2,000 tokens, are
+        # hundreds of MB (issue 12). A document weighs its text plus TOKEN_BYTES a token.
+        self._prepared: LRU = LRU(CACHE_SIZE, cache_bytes)
+        self._plans = PlanCache(schema, budget=cache_bytes)
         # MaxIntrospectionDepthRule is graphql-core's recommended (not specified)
         # rule that stops `__schema { types { fields { type { fields ...` bombs.
         rules = [*specified_rules, MaxIntrospectionDepthRule]
@@ -169,7 +191,7 @@ class Executor:
                 allow_empty_selection_sets=False,
             )
             prepared = Prepared(document)
-            self._prepared.keep(query, prepared)
+            self._prepared.keep(query, prepared, weight=document_bytes(query, document))
         return prepared
 
     def operation(self, document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
@@ -268,7 +290,13 @@ class Executor:
         budget: Budget,
     ) -> Outcome | None:
         """The answer through the compiled plan, or None when the stock path must run (graph.plan)."""
-        key = (query, operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b"")
+        try:
+            key = (query, operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b"")
+        except orjson.JSONEncodeError:
+            # Variables nested past orjson's 254 levels (a `where` of 300 NOTs, 2.4 KB) cannot be
+            # keyed; the stock path refuses them ("Variable values are nested too deeply.",
+            # BAD_USER_INPUT) as it does from ~200 levels on.
+            return None
         runtime = Runtime(reader, self.limits.max_page_size, self.limits.max_list_size, budget.deadline)
         try:
             async with asyncio.timeout_at(_loop_time(budget.deadline)):

@@ -33,6 +33,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -40,9 +41,15 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    Undefined,
+    VariableDefinitionNode,
     VariableNode,
+    coerce_input_value,
+    is_input_type,
+    type_from_ast,
+    value_from_ast,
 )
-from graphql.language import DirectiveNode, IntValueNode, Visitor, visit
+from graphql.language import DirectiveNode, Visitor, visit
 
 from graph.config import Limits
 from graph.errors import TooComplexError, UserInputError
@@ -134,7 +141,7 @@ def price(
         root = schema.get_root_type(definition.operation)
         if root is None:
             continue  # validation reports the missing root type
-        pricer = _Pricer(fragments, _variable_values(definition, variables), limits, list_sizes or {})
+        pricer = _Pricer(schema, fragments, _Variables(schema, definition, variables), limits, list_sizes or {})
         total += pricer.units(definition.selection_set, root, 1, None)
         guessed |= pricer.guessed
     return Price(total, frozenset(guessed))
@@ -149,16 +156,50 @@ def check_cost(found: Price, limits: Limits) -> None:
         )
 
 
-def _variable_values(operation: OperationDefinitionNode, given: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Variables as sent, with the operation's literal defaults for those not sent."""
-    values: dict[str, Any] = {}
-    for definition in operation.variable_definitions or ():
-        default = definition.default_value
-        if isinstance(default, IntValueNode):
-            values[definition.variable.name.value] = int(default.value)
-    if given:
-        values.update(given)
-    return values
+class _Variables:
+    """The operation's variables as execution will see them: coerced to their declared types.
+
+    Sizes are read from coerced values, never from the JSON as sent: graphql-core
+    coerces 100.0 to the Int 100, so reading only Python ints let `first: $n`
+    with {"n": 100.0} go unpriced (issue 12). Only the variables a size is read
+    from are coerced, once each; a value that does not coerce is None here
+    (execution refuses it before anything runs).
+    """
+
+    def __init__(
+        self, schema: GraphQLSchema, operation: OperationDefinitionNode, given: Mapping[str, Any] | None
+    ) -> None:
+        self.schema = schema
+        self.definitions: dict[str, VariableDefinitionNode] = {
+            d.variable.name.value: d for d in operation.variable_definitions or ()
+        }
+        self.given = given or {}
+        self._coerced: dict[str, Any] = {}
+
+    def get(self, name: str) -> Any:
+        if name not in self._coerced:
+            self._coerced[name] = self._coerce(name)
+        return self._coerced[name]
+
+    def _coerce(self, name: str) -> Any:
+        definition = self.definitions.get(name)
+        if definition is None:
+            return None  # an undefined variable: validation refuses the document
+        try:
+            type_ = type_from_ast(self.schema, definition.type)
+        except Exception:  # noqa: BLE001 - a malformed type: validation refuses the document
+            return None
+        if type_ is None or not is_input_type(type_):
+            return None
+        if name in self.given:
+            try:
+                return coerce_input_value(self.given[name], type_)
+            except (GraphQLError, RecursionError, TypeError, ValueError):
+                return None
+        if definition.default_value is not None:
+            value = value_from_ast(definition.default_value, type_)
+            return None if value is Undefined else value
+        return None
 
 
 def _named(type_: Any) -> tuple[Any, bool]:
@@ -173,11 +214,13 @@ def _named(type_: Any) -> tuple[Any, bool]:
 class _Pricer:
     def __init__(
         self,
+        schema: GraphQLSchema,
         fragments: Mapping[str, FragmentDefinitionNode],
-        variables: Mapping[str, Any],
+        variables: _Variables,
         limits: Limits,
         list_sizes: Mapping[str, int],
     ) -> None:
+        self.schema = schema
         self.fragments = fragments
         self.variables = variables
         self.limits = limits
@@ -220,7 +263,7 @@ class _Pricer:
                 continue
             child_page = None
             if named.name.endswith("Connection"):
-                child_page = self._page_size(node)
+                child_page = self._page_size(node, definition)
                 count = 1
             elif is_list and page is not None and name in CONNECTION_LISTS:
                 count = page
@@ -261,22 +304,26 @@ class _Pricer:
                     seen.add(name)
                     stack.append(iter(fragment.selection_set.selections))
 
-    def _int_argument(self, node: FieldNode, name: str) -> int | None:
+    def _int_argument(self, node: FieldNode, name: str, definition: Any) -> int | None:
+        """An Int argument's value as execution will see it (literal or variable, coerced), or None."""
         for argument in node.arguments or ():
             if argument.name.value != name:
                 continue
             value = argument.value
-            if isinstance(value, IntValueNode):
-                return int(value.value)
             if isinstance(value, VariableNode):
                 found = self.variables.get(value.name.value)
-                return found if isinstance(found, int) and not isinstance(found, bool) else None
+            else:
+                arg = definition.args.get(name)
+                if arg is None:
+                    return None
+                found = value_from_ast(value, arg.type, None)
+            return found if isinstance(found, int) and not isinstance(found, bool) else None
         return None
 
-    def _page_size(self, node: FieldNode) -> int:
+    def _page_size(self, node: FieldNode, definition: Any) -> int:
         """A connection's page: first, else last, else the default; over the page size limit raises."""
         for argument in ("first", "last"):
-            size = self._int_argument(node, argument)
+            size = self._int_argument(node, argument, definition)
             if size is None:
                 continue
             if size > self.limits.max_page_size:
@@ -291,7 +338,7 @@ class _Pricer:
         """A list's length: its first, else its default; a nested list over the list size limit raises."""
         coordinate = f"{parent.name}.{node.name.value}"
         if "first" in definition.args:
-            size = self._int_argument(node, "first")
+            size = self._int_argument(node, "first", definition)
             if size is not None:
                 nested = parent.name != "Query"
                 if nested and size > self.limits.max_list_size:

@@ -27,9 +27,15 @@ class LRU(OrderedDict[Any, Any]):
             self.move_to_end(key)
         return value
 
+    def drop(self, key: Any) -> None:
+        """Forget the entry under key, if any (its weight with it)."""
+        if self.pop(key, None) is not None:
+            self.weight -= self._weights.pop(key, 0)
+
     def keep(self, key: Any, value: Any, weight: int = 1) -> Any:
         """Store value under key, dropping the least recently used past the bounds; returns value."""
-        if self.budget is not None and weight > self.budget:
+        if self.size <= 0 or (self.budget is not None and weight > self.budget):
+            self.drop(key)  # an older value under the key must not outlive this one
             return value  # would push out everything else and still not fit
         self.weight += weight - self._weights.get(key, 0)
         self._weights[key] = weight

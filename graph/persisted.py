@@ -9,8 +9,9 @@ per process and bounded; a forgotten hash just costs the client one retry.
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from typing import Any
+
+from graph.lru import LRU
 
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
@@ -36,10 +37,18 @@ def requested_hash(extensions: dict[str, Any] | None) -> str | None:
     return digest.lower()
 
 
+# What a remembered query costs besides its text: the hash key and the entry.
+ENTRY_OVERHEAD_BYTES = 200
+
+
 class PersistedQueries:
-    def __init__(self, size: int = 10_000) -> None:
+    """At most ``size`` queries and ``budget`` bytes of them (3,000 registrations of 64 KB queries
+    added 289 MB to a worker when only their number was bounded; issue 12)."""
+
+    def __init__(self, size: int = 10_000, budget: int = 8 << 20) -> None:
         self.size = size
-        self._queries: OrderedDict[str, str] = OrderedDict()
+        self.budget = budget
+        self._queries = LRU(size, budget)
 
     def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> str | None:
         """The query text to run: the given one (checked and remembered) or the remembered one."""
@@ -47,15 +56,18 @@ class PersistedQueries:
         if digest is None:
             return query
         if query is None:
-            known = self._queries.get(digest)
+            known = self._queries.lookup(digest)
             if known is None:
                 raise PersistedQueryError("PersistedQueryNotFound", NOT_FOUND)
-            self._queries.move_to_end(digest)
             return known
         if hashlib.sha256(query.encode()).hexdigest() != digest:
             raise PersistedQueryError("provided sha does not match query", "BAD_USER_INPUT", 400)
-        self._queries[digest] = query
-        self._queries.move_to_end(digest)
-        while len(self._queries) > self.size:
-            self._queries.popitem(last=False)
+        self._queries.keep(digest, query, weight=len(query) + ENTRY_OVERHEAD_BYTES)
         return query
+
+    @property
+    def weight(self) -> int:
+        return self._queries.weight
+
+    def __len__(self) -> int:
+        return len(self._queries)

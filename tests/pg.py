@@ -61,6 +61,23 @@ class Throwaway:
     def url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{TEST_DATABASE}"
 
+    def pause(self) -> None:
+        """Stop the server ("fast" shutdown: clients are disconnected), keeping the cluster for resume()."""
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=30)
+
+    def resume(self) -> None:
+        """Start the paused server again, on the same port, and wait until it answers."""
+        with (self.folder / "server.log").open("ab") as sink:
+            self.process = subprocess.Popen(
+                self.process.args, stdout=sink, stderr=subprocess.STDOUT, cwd=self.folder, **(_run_as() or {})
+            )
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while not _ready(f"postgresql://postgres@127.0.0.1:{self.port}/postgres"):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise Unavailable("the throwaway server did not start again")
+            time.sleep(0.1)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)  # "fast" shutdown: disconnect clients, exit

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 import pytest
 from conftest import article
 from graphql import (
@@ -770,4 +771,34 @@ def test_random_http_requests_never_get_a_server_error(fuzz_server):
 
     check()
     assert_mix(statuses, {"200": 10, "400": 10, "405": 3})
+    assert "error id" not in fuzz_server.log()
+
+
+# ---- variables nested past what a JSON encoder can key (issue 12, item 3) ------------------------
+
+NESTED_WHERE = "query($w: ArticleFilter) { articles(where: $w) { totalCount } }"
+
+
+def nested_where_body(levels: int) -> bytes:
+    """A request body whose `where` variable is `levels` NOTs deep (built as text: encoders give up first)."""
+    where = '{"NOT":' * levels + '{"title":{"eq":"x"}}' + "}" * levels
+    return b'{"query":"%s","variables":{"w":%s}}' % (NESTED_WHERE.encode(), where.encode())
+
+
+@pytest.mark.parametrize("levels", [200, 300, 1000])
+def test_variables_nested_past_the_encoders_depth_are_bad_user_input(api_for, levels):
+    api = api_for(corpus())
+    variables = orjson.loads(nested_where_body(levels))["variables"]
+    payload = api.execute(NESTED_WHERE, variables)
+    assert payload == {"errors": [{"message": "Variable values are nested too deeply.", "extensions": {"code": "BAD_USER_INPUT"}}]}
+
+
+def test_deeply_nested_variables_get_bad_user_input_from_a_real_server(fuzz_server):
+    for levels in (251, 252, 300, 1000):
+        response = fuzz_server.client.post(
+            "/graphql", content=nested_where_body(levels), headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 200, (levels, response.text[:300])
+        assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["BAD_USER_INPUT"], levels
+    assert "Traceback" not in fuzz_server.log()
     assert "error id" not in fuzz_server.log()

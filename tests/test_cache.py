@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 
@@ -134,3 +135,73 @@ def test_persisted_query_with_an_unknown_version_is_refused(db):
         response = server.post({"query": QUERY, "extensions": {"persistedQuery": {"version": 2, "sha256Hash": sha(QUERY)}}})
         assert response.status_code == 400
         assert response.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_SUPPORTED"
+
+
+# ---- memory bounded in bytes (issue 12, item 4) --------------------------------------------------
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_the_response_cache_holds_its_byte_budget_under_many_large_distinct_answers(tmp_path):
+    # 40 articles of ~7 KB: each request (distinct by a trailing comment) answers ~300 KB.
+    big = [article(id=f"b{n:02d}", title=f"Big {n}", body=f"word{n} " * 1_100) for n in range(40)]
+    db = write_db(tmp_path / "db.json", big)
+    query = "{ articles(first: 40) { nodes { id body } } }"
+    budget = 8 << 20
+    with running_server(db, "--response-cache-bytes", str(budget)) as server:
+        assert len(server.post({"query": query}).content) > 250_000
+        for n in range(20):  # warm: allocator arenas, imports, the parsed-document cache
+            server.post({"query": f"{query} #warm{n}"})
+        before = rss_mb(server.pid)
+        for n in range(300):  # 90 MB of answers: an entry-count bound (1,024) would keep them all
+            response = server.post({"query": f"{query} #{n}"})
+            assert response.status_code == 200
+        grown = rss_mb(server.pid) - before
+        # The cache may grow by its budget (8 MB) and the allocator keeps some slack; 90 MB would not fit.
+        assert grown < 50, f"RSS grew by {grown:.0f} MB over 300 answers of 300 KB with an 8 MB cache"
+        # Recent answers are still served from the cache (same bytes, same ETag).
+        last = server.post({"query": f"{query} #299"})
+        assert last.headers["etag"] == response.headers["etag"]
+
+
+def test_persisted_queries_forget_the_oldest_past_their_byte_budget(db):
+    with running_server(db, "--persisted-query-bytes", "100000") as server:
+        texts = [QUERY + f"\n# {n} " + "x" * 40_000 for n in range(3)]
+        for text in texts:
+            registered = server.post({"query": text, "extensions": persisted(sha(text))})
+            assert registered.json()["data"]["articles"]["totalCount"] == 2
+        # 3 x 40 KB do not fit in 100,000 bytes: the oldest was forgotten, the newest are known.
+        oldest = server.post({"extensions": persisted(sha(texts[0]))})
+        assert [e["extensions"]["code"] for e in oldest.json()["errors"]] == ["PERSISTED_QUERY_NOT_FOUND"]
+        for text in texts[1:]:
+            assert server.post({"extensions": persisted(sha(text))}).json()["data"]["articles"]["totalCount"] == 2
+
+
+def test_every_request_keyed_cache_stays_within_its_byte_budget(db):
+    """The caches in-process, each fed far more than its budget."""
+    from graph.cache import ResponseCache
+    from graph.config import Limits
+    from graph.executor import Executor
+    from graph.persisted import PersistedQueries
+    from graph.schema import schema
+
+    answers = ResponseCache(1024, 1 << 20)
+    for n in range(50):
+        answers.put(("POST", "application/json", b"q" * 10_000 + str(n).encode()), "v1", b"x" * 100_000, "application/json")
+    assert answers.weight <= 1 << 20 and 0 < len(answers) <= 10
+
+    queries = PersistedQueries(10_000, 1 << 20)
+    for n in range(50):
+        text = f"# {n}\n" + "{ __typename }" + " " * 60_000
+        queries.resolve(text, persisted(sha(text)))
+    assert queries.weight <= 1 << 20 and 0 < len(queries) <= 17
+
+    executor = Executor(schema._schema, Limits(), cache_bytes=1 << 20)
+    for n in range(50):  # 1,990 tokens in 4 KB of text: about 1.1 MB of syntax tree each
+        executor.prepare(f"{{ a{n} " + "a " * 1_990 + "}")
+    assert executor._prepared.weight <= 1 << 20 and len(executor._prepared) <= 1

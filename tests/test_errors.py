@@ -150,3 +150,28 @@ def test_a_real_server_masks_a_corrupt_database_file(tmp_path):
     [line] = [line for line in log.splitlines() if f"error id {error_id}" in line]
     assert "the store could not be read" in line
     assert f"{db}: not a newsgraph database (invalid JSON" in log
+
+
+# ---- messages quote at most 80 characters of what a client sent (issue 12, item 10) -------------
+
+LONG_DATE = "2020-12-14T" + "9" * 60_000
+DATE_QUERY = "query($d: DateTime) { articles(where: {publishedDateTime: {gte: $d}}) { totalCount } }"
+DATE_MESSAGE = f"where: publishedDateTime: not an ISO-8601 date-time: {LONG_DATE[:80]!r}"
+
+
+def test_a_60_kb_date_time_is_quoted_as_80_characters_like_a_cursor(api_for, tmp_path):
+    api = api_for([article(id="a1", title="One")])
+    assert only_error(api.execute(DATE_QUERY, {"d": LONG_DATE})) == ("BAD_USER_INPUT", DATE_MESSAGE)
+    long_cursor = "x" * 60_000
+    code, message = only_error(api.execute("query($c: String) { articles(after: $c) { totalCount } }", {"c": long_cursor}))
+    assert (code, message) == ("BAD_USER_INPUT", f"after: invalid cursor {long_cursor[:80]!r}: not a cursor this API made")
+    # A date-time that is not a string at all is cut the same way.
+    code, message = only_error(api.execute(DATE_QUERY, {"d": list(range(20_000))}))
+    assert code == "BAD_USER_INPUT" and len(message) < 300, message
+
+    db = write_db(tmp_path / "db.json", [article(id="a1", title="One")])
+    with running_server(db) as server:
+        response = server.post({"query": DATE_QUERY, "variables": {"d": LONG_DATE}})
+        assert response.status_code == 200
+        assert only_error(response.json()) == ("BAD_USER_INPUT", DATE_MESSAGE)
+        assert len(response.content) < 300

@@ -379,3 +379,48 @@ def test_a_body_without_a_length_is_cut_off_at_the_limit(target):
             sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
         reply = sock.recv(65_536)
     assert reply.startswith(b"HTTP/1.1 413 "), reply[:200]
+
+
+# ---- sizes are read as execution reads them (issue 12, item 2) ----------------------------------------
+
+THREE_LEVELS = (
+    "query($a: Int, $b: Int, $c: Int) { articles(first: $a) { nodes { id provider { articles(first: $b) {"
+    " nodes { id provider { articles(first: $c) { nodes { id title } } } } } } } } }"
+)
+THREE_LEVELS_MESSAGE = (
+    "query could return up to 1,030,301 objects; the cost limit is 50,000 "
+    "(ask for fewer items with first/last on connections and nested lists)"
+)
+
+
+def test_int_variables_sent_as_floats_are_priced_as_the_ints_they_coerce_to(api_for):
+    # graphql-core coerces 100.0 (and 1e2) to the Int 100, so the price must count 100 too.
+    assert price(THREE_LEVELS, {"a": 5, "b": 5, "c": 5}) == price(THREE_LEVELS, {"a": 5.0, "b": 5.0, "c": 5e0})
+    api = api_for([rich_article(0)])
+    for value in (100, 100.0, 1e2):
+        assert refusal(api, THREE_LEVELS, {"a": value, "b": value, "c": value}) == THREE_LEVELS_MESSAGE
+    assert bad_bound(api, "query($n: Int) { articles(first: $n) { totalCount } }", {"n": 101.0}) == (
+        "articles: first is 101; the page size limit is 100"
+    )
+    assert bad_bound(api, "query($n: Int!) { providers(last: $n) { totalCount } }", {"n": 1000.0}) == (
+        "providers: last is 1000; the page size limit is 100"
+    )
+    assert bad_bound(api, 'query($n: Int) { article(id: "a000") { related(first: $n) { title } } }', {"n": 101.0}) == (
+        "related: first is 101; the nested list size limit is 100"
+    )
+    assert bad_bound(api, "query($n: Int) { articles { facets { topics(first: $n) { value } } } }", {"n": 101.0}) == (
+        "topics: first is 101; the nested list size limit is 100"
+    )
+    # Values that do not coerce to an Int are refused by execution, before anything runs.
+    assert api.error_codes("query($n: Int) { articles(first: $n) { totalCount } }", {"n": 1.5}) == ["BAD_USER_INPUT"]
+    assert api.error_codes("query($n: Int) { articles(first: $n) { totalCount } }", {"n": "100"}) == ["BAD_USER_INPUT"]
+    assert api.data("query($n: Int) { articles(first: $n) { totalCount } }", {"n": 3.0}) == {"articles": {"totalCount": 1}}
+
+
+def test_a_float_variable_cost_bomb_is_refused_by_a_real_server_cheaply(target):
+    before = target.cpu_seconds()
+    response = target.post({"query": THREE_LEVELS, "variables": {"a": 100.0, "b": 100.0, "c": 100.0}})
+    spent = target.cpu_seconds() - before
+    assert response.status_code == 200
+    assert response.json() == {"errors": [{"message": THREE_LEVELS_MESSAGE, "extensions": {"code": "QUERY_TOO_COMPLEX"}}]}
+    assert spent < CPU_BOUND_SECONDS

@@ -676,3 +676,90 @@ def test_a_reader_cancelled_while_waiting_leaves_the_shared_read_to_the_others(p
     cancelled, *served = run(scenario())
     assert isinstance(cancelled, asyncio.CancelledError)
     assert [run(reader.count()) for reader in served] == [0, 0]
+
+
+# ---- PostgreSQL going down under a server (issue 12, item 7) ---------------------------------------
+
+
+def _post(base: str, query: str) -> tuple[int, Any, float]:
+    """POST a query; its status, JSON body and how long it took."""
+    request = urllib.request.Request(
+        base + "/graphql",
+        data=orjson.dumps({"query": query}),
+        headers={"content-type": "application/json", "accept": "application/json"},
+    )
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, orjson.loads(response.read()), time.monotonic() - started
+    except urllib.error.HTTPError as exc:
+        return exc.code, orjson.loads(exc.read()), time.monotonic() - started
+
+
+def _masked_503(status: int, payload: Any) -> bool:
+    [error] = payload["errors"]
+    return status == 503 and error["extensions"]["code"] == "INTERNAL_SERVER_ERROR" and "errorId" in error["extensions"]
+
+
+TIME_LIMIT_SECONDS = 5.0  # the execution time limit: a database that is down must be said sooner
+
+
+def test_a_database_that_goes_down_is_a_prompt_503_and_the_server_recovers_by_itself(tmp_path):
+    import threading
+
+    import pg
+
+    bin_dir = pg.binaries()
+    if bin_dir is None:
+        pytest.skip("no PostgreSQL server binaries to run a cluster of this test's own")
+    cluster = pg.start_throwaway(bin_dir)  # its own: this test stops and starts it
+    try:
+        seeded = newsgraph("seed", str(SEEDS), "--database-url", cluster.url, "--quiet")
+        assert seeded.returncode == 0, seeded.stderr
+        query = "{ articles(first: 3) { totalCount nodes { id title } } }"
+        with serving(cluster.url, tmp_path, via_flag=True) as base:
+            assert _post(base, query)[0] == 200
+
+            # A request in flight when the server stops: it waits on a lock another session holds.
+            # (Each request differs by a comment, so that none is answered from the response cache.)
+            locker = psycopg.connect(cluster.url)
+            watcher = psycopg.connect(cluster.url, autocommit=True)
+            locker.execute("LOCK TABLE ng_articles IN ACCESS EXCLUSIVE MODE")
+            in_flight: list[tuple[int, Any, float]] = []
+            thread = threading.Thread(target=lambda: in_flight.append(_post(base, query + " # in flight")))
+            thread.start()
+            deadline = time.monotonic() + 10
+            while not watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            ).fetchone()[0]:
+                assert time.monotonic() < deadline, "the request never reached the database"
+                time.sleep(0.02)
+            stopped = time.monotonic()
+            cluster.pause()
+            for conn in (locker, watcher):
+                conn.close()
+            thread.join(30)
+            status, payload, _ = in_flight[0]
+            assert _masked_503(status, payload), (status, payload)
+            assert time.monotonic() - stopped < TIME_LIMIT_SECONDS
+
+            # Requests sent while it is down: a 503 each, at once, never QUERY_TOO_COMPLEX.
+            for n in range(5):
+                status, payload, took = _post(base, query + f" # down {n}")
+                assert _masked_503(status, payload), (status, payload)
+                assert took < TIME_LIMIT_SECONDS
+            health_status, health = _get_json(base + "/healthz")
+            assert (health_status, health) == (503, {"status": "unavailable", "reason": "PostgreSQL does not answer"})
+
+            # Started again, it is used again without a restart of newsgraph.
+            cluster.resume()
+            deadline = time.monotonic() + 30
+            while _post(base, query + f" # back {time.monotonic()}")[0] != 200:
+                assert time.monotonic() < deadline, "the server did not recover"
+                time.sleep(0.1)
+            assert _get_json(base + "/healthz")[0] == 200
+            log = (tmp_path / next(p.name for p in tmp_path.glob("serve-*.log"))).read_text(errors="replace")
+            assert "QUERY_TOO_COMPLEX" not in log and "execution time limit" not in log
+            assert f"error id {payload['errors'][0]['extensions']['errorId']}: the store could not be read" in log
+    finally:
+        cluster.stop()

@@ -168,3 +168,57 @@ def test_a_database_edited_by_stock_tinydb_is_served_as_edited(tmp_path):
     assert seed(tmp_path, "s").stdout.startswith("loaded 3: 0 new, 1 updated, 2 unchanged; ")
     # the write brings the side file back (and keeps the edit: the seed only rewrites what its files changed)
     assert served(tmp_path) == ([("a0", "changed"), ("a1", "edited"), ("a2", "T2")], True)
+
+
+# ---- a missing database file is an error, never an empty store (issue 12, item 9) ---------------
+
+
+def test_a_database_deleted_under_a_running_server_is_a_503_until_it_is_back(tmp_path):
+    from server import running_server
+
+    db = tmp_path / DB
+    assert newsgraph("seed", str(SEEDS), "--db", str(db), "--quiet").returncode == 0
+    query = {"query": "{ articles { totalCount } }"}
+    with running_server(db) as server:
+        assert server.post(query).json() == {"data": {"articles": {"totalCount": 1}}}
+        db.unlink()
+        health = server.client.get("/healthz")
+        assert health.status_code == 503
+        assert health.json() == {"status": "unavailable", "reason": "the database file newsgraph.json is missing"}
+        response = server.post({"query": "{ articles { totalCount __typename } }"})
+        assert response.status_code == 503
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+        assert error["message"] == f"Internal server error (error id {error['extensions']['errorId']})"
+        assert str(tmp_path) not in response.text
+        # The log names the file, under the error id.
+        assert f"error id {error['extensions']['errorId']}: the store could not be read" in server.log()
+        assert f"{db}: the database file is missing" in server.log()
+        # A seed brings it back; the server notices without a restart.
+        assert newsgraph("seed", str(SEEDS), "--db", str(db), "--quiet").returncode == 0
+        assert server.client.get("/healthz").status_code == 200
+        assert server.post(query).json() == {"data": {"articles": {"totalCount": 1}}}
+
+
+def test_serve_refuses_a_missing_database_unless_told_to_create_it(tmp_path):
+    from server import running_server
+
+    missing = tmp_path / "nowhere" / "newsgraph.json"
+    refused = newsgraph("serve", "--db", str(missing), "--port", "1")
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr == (
+        f"newsgraph: error: {missing}: no database here (`newsgraph seed` creates it; "
+        "`serve --create` starts with an empty one)\n"
+    )
+    assert not missing.exists()
+    refused = newsgraph("serve", "--port", "1", env={"NEWSGRAPH_DB": str(missing)})
+    assert refused.returncode == 1 and "no database here" in refused.stderr
+
+    for args, env in ((["--create"], None), ([], {"NEWSGRAPH_CREATE": "true"})):
+        target = tmp_path / ("flag" if args else "env") / "newsgraph.json"
+        target.parent.mkdir()  # for the server's log; the database itself is made by serve
+        with running_server(target, *args, env=env) as server:
+            assert target.exists()
+            assert server.client.get("/healthz").json()["articles"] == 0
+            assert server.data("{ articles { totalCount } }") == {"articles": {"totalCount": 0}}
+            assert "created an empty database" in server.log()

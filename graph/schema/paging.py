@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from graph.documents import echo
 from graph.errors import UserInputError
 from graph.store.base import OrderKey, Window
 
@@ -72,7 +73,7 @@ def encode_cursors(order: Sequence[OrderKey], keys: Sequence[Sequence[Any]]) -> 
 
 
 def decode_cursor(cursor: str, order: Sequence[OrderKey], argument: str) -> tuple[Any, ...]:
-    problem = f"{argument}: invalid cursor {cursor[:80]!r}"
+    problem = f"{argument}: invalid cursor {echo(cursor)}"
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))

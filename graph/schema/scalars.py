@@ -13,7 +13,7 @@ from typing import Any, NewType
 
 import strawberry
 
-from graph.documents import format_datetime
+from graph.documents import echo, format_datetime
 
 
 def _serialize(value: Any) -> str:
@@ -24,7 +24,7 @@ def _serialize(value: Any) -> str:
 
 def _parse_value(value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"DateTime must be an ISO-8601 string, got {value!r}")
+        raise ValueError(f"DateTime must be an ISO-8601 string, got {echo(value)}")
     return value
 
 

@@ -31,6 +31,18 @@ class StoreError(RuntimeError):
     """The store cannot be opened or written; the message names the file or server."""
 
 
+class StoreUnavailable(StoreError):
+    """The store cannot be read now (its file is gone, its server does not answer).
+
+    The message (for the log) names the file or server; ``reason`` says the same
+    without a path, host or URL, so that /healthz can show it to anyone.
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 @dataclass(frozen=True, slots=True)
 class OrderKey:
     field: str

@@ -29,6 +29,7 @@ as little as the answer needs:
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -55,6 +56,7 @@ from graph.store.base import (
     ProviderQuery,
     SeedMark,
     StoreError,
+    StoreUnavailable,
     Window,
     WriteResult,
     bucket_start,
@@ -77,6 +79,16 @@ from graph.store.pg_sql import (
 )
 
 CONNECT_TIMEOUT_SECONDS = 10
+# How long a request waits for a pooled connection before its answer is a 503: well within the
+# execution time limit (5 s), so that a database that is down is never reported as the query
+# running too long (issue 12: requests waited 5 s for QUERY_TOO_COMPLEX, or 10-20 s for a 503).
+ACQUIRE_TIMEOUT_SECONDS = 2.0
+# While the database is known to be down, requests fail at once, and one of them every this
+# many seconds tries a connection of its own; when it connects, a fresh pool replaces the old
+# one (whose reconnection attempts back off exponentially, to minutes after a long outage).
+PROBE_INTERVAL_SECONDS = 0.5
+# What /healthz may say (no host or URL).
+DOWN_REASON = "PostgreSQL does not answer"
 POOL_MIN_SIZE = 1
 POOL_MAX_SIZE = 10
 INT_KEYS = frozenset({"quality", "heat", "articleCount"})
@@ -189,6 +201,9 @@ class PostgresStore:
         self._max_size = max_size
         self._pool: AsyncConnectionPool | None = None
         self._state = SharedReads(self._read_state)
+        self._down = False  # a read failed for want of the server, and no probe has connected since
+        self._last_probe = 0.0
+        self._retired: set[asyncio.Task[None]] = set()  # old pools closing (held: tasks are weak)
 
     async def open(self) -> None:
         """Connect, bring the schema up to date, and open the connection pool."""
@@ -200,6 +215,11 @@ class PostgresStore:
                 await migrate(conn)
             except psycopg.Error as exc:
                 raise StoreError(f"{self.where}: cannot prepare the database: {_reason(exc)}") from None
+        # The server just answered; the pool connects in the background and the first
+        # request waits for it (up to ACQUIRE_TIMEOUT_SECONDS) if it must.
+        self._pool = await self._new_pool()
+
+    async def _new_pool(self) -> AsyncConnectionPool:
         pool = AsyncConnectionPool(
             self.database_url,
             min_size=self._min_size,
@@ -210,15 +230,43 @@ class PostgresStore:
             timeout=CONNECT_TIMEOUT_SECONDS,
             name=f"newsgraph {self.where}",
         )
-        # The server just answered; the pool connects in the background and the first
-        # request waits for it (up to CONNECT_TIMEOUT_SECONDS) if it must.
         await pool.open(wait=False)
-        self._pool = pool
+        return pool
 
     async def close(self) -> None:
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
+        for task in list(self._retired):
+            await task
+
+    def _unavailable(self, exc: BaseException) -> StoreUnavailable:
+        """The error for a database that does not answer; the store is down until a probe connects."""
+        self._down = True
+        return StoreUnavailable(f"{self.where}: cannot read: {_reason(exc)}", DOWN_REASON)
+
+    async def _recover(self) -> AsyncConnectionPool:
+        """While down: raise StoreUnavailable at once, except that one request every
+        PROBE_INTERVAL_SECONDS tries to connect; when it does, a fresh pool takes over."""
+        now = time.monotonic()
+        if now - self._last_probe < PROBE_INTERVAL_SECONDS:
+            raise StoreUnavailable(f"{self.where}: cannot read: the server did not answer just before", DOWN_REASON)
+        self._last_probe = now
+        try:
+            probe = await psycopg.AsyncConnection.connect(
+                self.database_url, autocommit=True, connect_timeout=int(ACQUIRE_TIMEOUT_SECONDS)
+            )
+        except psycopg.Error as exc:
+            raise self._unavailable(exc) from None
+        await probe.close()
+        if self._down and self._pool is not None:
+            old, self._pool = self._pool, await self._new_pool()
+            task = asyncio.get_running_loop().create_task(old.close(timeout=1.0))
+            self._retired.add(task)
+            task.add_done_callback(self._retired.discard)
+            self._down = False
+        assert self._pool is not None
+        return self._pool
 
     async def _opened(self) -> AsyncConnectionPool:
         if self._pool is None:
@@ -229,17 +277,22 @@ class PostgresStore:
     async def reader(self) -> PostgresReader:
         """A reader at the database's current version (one small query, shared by the requests that
         start while it waits: see SharedReads; it also reads the article count, in the same row)."""
-        pool = await self._opened()
+        await self._opened()
         version, count = await self._state.read()
-        return PostgresReader(pool, version, int(count))
+        assert self._pool is not None
+        return PostgresReader(self._pool, version, int(count), self._unavailable)
 
     async def _read_state(self) -> tuple[Any, ...]:
         pool = await self._opened()
+        if self._down:
+            pool = await self._recover()
         try:
-            async with pool.connection() as conn:
+            async with pool.connection(timeout=ACQUIRE_TIMEOUT_SECONDS) as conn:
                 row = await (await conn.execute("SELECT version, article_count FROM ng_state")).fetchone()
-        except (psycopg.OperationalError, PoolTimeout) as exc:
-            raise StoreError(f"{self.where}: cannot read: {_reason(exc)}") from None
+        except psycopg.errors.QueryCanceled:
+            raise
+        except psycopg.OperationalError as exc:  # the server is gone, or no connection came in time
+            raise self._unavailable(exc) from None
         assert row is not None
         return row
 
@@ -468,8 +521,18 @@ class PostgresReader:
     is kept for the rest of that request.
     """
 
-    def __init__(self, pool: AsyncConnectionPool, version: str, article_count: int) -> None:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        version: str,
+        article_count: int,
+        unavailable: Callable[[BaseException], StoreUnavailable],
+    ) -> None:
         self._pool = pool
+        self._unavailable = unavailable
+        # Set when the database stopped answering during this request: every later read fails
+        # at once with it, and graph.app answers the request 503 whatever the executor made of it.
+        self.failure: StoreUnavailable | None = None
         self.version = version
         self._article_count = article_count
         self._summaries: dict[tuple[Any, Any], Summary] = {}
@@ -493,9 +556,17 @@ class PostgresReader:
         return doc
 
     async def _all(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
-        async with self._pool.connection() as conn:
-            cursor = await conn.execute(sql, params)
-            return await cursor.fetchall()
+        if self.failure is not None:
+            raise self.failure
+        try:
+            async with self._pool.connection(timeout=ACQUIRE_TIMEOUT_SECONDS) as conn:
+                cursor = await conn.execute(sql, params)
+                return await cursor.fetchall()
+        except psycopg.errors.QueryCanceled:
+            raise  # a statement stopped on purpose, not a server gone
+        except psycopg.OperationalError as exc:  # includes PoolTimeout and PoolClosed
+            self.failure = self._unavailable(exc)
+            raise self.failure from None
 
     async def _one(self, sql: str, params: Any = None) -> tuple[Any, ...]:
         rows = await self._all(sql, params)

@@ -45,7 +45,7 @@ import orjson
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
-from graph.store.base import Document, SeedMark, StoreError, WriteResult
+from graph.store.base import Document, SeedMark, StoreError, StoreUnavailable, WriteResult
 from graph.store.encoded import EncodedDocuments
 from graph.store.memory import SEARCH_PREBUILD_MIN, Snapshot, SnapshotReader, derive_state
 
@@ -217,13 +217,19 @@ class TinyDBStore:
 
     ``preload=False`` skips building the in-memory snapshot at open and after
     writes (a seed run only writes; reader() still builds it on demand).
+
+    ``require_file=True`` (a server) makes a missing database file an error
+    (StoreUnavailable) at open and on every read, never an empty store: a wrong
+    path or a file deleted under a running server used to be served as zero
+    articles with 200s. A seed (the default) creates the file instead.
     """
 
     name = "tinydb"
 
-    def __init__(self, path: str | os.PathLike[str], *, preload: bool = True) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, preload: bool = True, require_file: bool = False) -> None:
         self.path = Path(path)
         self.preload = preload
+        self.require_file = require_file
         self._marks_path = self.path.parent / f".{self.path.name}.marks"
         self._snapshot_path = self.path.parent / f".{self.path.name}.snapshot"
         self._db = TinyDB(self.path, storage=AtomicJSONStorage, create_dirs=True)
@@ -274,6 +280,8 @@ class TinyDBStore:
         gc.disable()
         try:
             signature, raw = self._read_bytes()
+            if signature is None and self.require_file:
+                raise self._missing()
             snapshot = self._saved_snapshot(raw, signature)
             if snapshot is None:  # no side file for this file (or a stale one): decode it all
                 data = parse_database(raw, self.path) or {}
@@ -329,10 +337,21 @@ class TinyDBStore:
             # Build the search index now, beside the server, so the first search does not wait for it.
             threading.Thread(target=snapshot.search_index, name="newsgraph-search-index", daemon=True).start()
 
+    def _missing(self) -> StoreUnavailable:
+        return StoreUnavailable(
+            f"{self.path}: the database file is missing (deleted or moved?); `newsgraph seed` creates it",
+            f"the database file {self.path.name} is missing",
+        )
+
     async def reader(self) -> SnapshotReader:
         if self._snapshot is None:
             await asyncio.to_thread(self._load)
-        elif self._stat() != self._signature:
+            assert self._snapshot is not None
+            return SnapshotReader(self._snapshot)
+        signature = self._stat()
+        if signature is None and self.require_file:
+            raise self._missing()
+        if signature != self._signature:
             if self._reload is None or self._reload.done():
                 self._reload = asyncio.ensure_future(asyncio.to_thread(self._load))
             with contextlib.suppress(asyncio.TimeoutError):
