@@ -107,7 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store_options(serve)
     serve.add_argument("--host", metavar="HOST", help=_help("interface to bind", "host", DEFAULTS.host))
     serve.add_argument("--port", type=int, metavar="PORT", help=_help("port to bind", "port", DEFAULTS.port))
-    serve.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default: 1)")
+    serve.add_argument(
+        "--workers", type=int, metavar="N", help=_help("worker processes", "workers", DEFAULTS.workers)
+    )
     serve.add_argument(
         "--cors-origins",
         metavar="ORIGINS",
@@ -205,6 +207,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "database_url": getattr(args, "database_url", None),
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
+        "workers": getattr(args, "workers", None),
     }
     if getattr(args, "cors_origins", None) is not None:
         overrides["cors_origins"] = tuple(o.strip() for o in args.cors_origins.split(",") if o.strip())
@@ -308,14 +311,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     # Workers are separate processes: hand them the settings through the environment.
     os.environ.update(_settings_env(settings))
-    if args.workers > 1:
+    if settings.workers > 1:
         _bind_workers_socket_as_tcp()
     uvicorn.run(
         "graph.app:app_from_env",
         factory=True,
         host=settings.host,
         port=settings.port,
-        workers=args.workers,
+        workers=settings.workers,
         loop=args.loop,
         log_level="info",
         access_log=False,
@@ -352,6 +355,7 @@ def _settings_env(settings: Settings) -> dict[str, str]:
         _env("database_url"): settings.database_url,
         _env("host"): settings.host,
         _env("port"): str(settings.port),
+        _env("workers"): str(settings.workers),
         _env("cors_origins"): ",".join(settings.cors_origins),
         _env("introspection"): "true" if settings.introspection else "false",
         _env("graphiql"): "true" if settings.graphiql else "false",
