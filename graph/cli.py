@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -253,6 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from graph.documents import display_path
     from graph.seed import SeedUsageError, check_paths, seed
 
     paths = args.paths or ["seeds"]
@@ -261,12 +263,9 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     except SeedUsageError as exc:
         print(f"newsgraph seed: {exc}", file=sys.stderr)
         return 2
-    progress = None
+    progress = writing = None
     if not args.quiet and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        def progress(items: Any, total: int) -> Any:
-            return tqdm(items, total=total, unit="file", desc="seeding", leave=False, file=sys.stderr)
+        progress, writing = _progress_bars()
 
     async def run() -> Any:
         store = _store_for_seeding(settings)
@@ -280,6 +279,7 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
                 dry_run=args.dry_run,
                 raw_text=args.raw_text,
                 progress=progress,
+                writing=writing,
             )
         finally:
             await store.close()
@@ -289,10 +289,49 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     except SeedUsageError as exc:
         print(f"newsgraph seed: {exc}", file=sys.stderr)
         return 2
+    for warning in report.warnings:
+        print(warning, file=sys.stderr)
     for error in report.errors:
         print(error, file=sys.stderr)
+    for folder in report.empty:
+        print(f"no seed files found in {display_path(folder)} (seed files end in .md, .markdown or .txt)", file=sys.stderr)
     print(report.summary())
-    return 1 if report.errors else 0
+    return 1 if report.errors or report.empty else 0
+
+
+def _progress_bars() -> tuple[Any, Any]:
+    """The seed's two stages on a terminal: reading the files (a bar per file), then the one write.
+
+    Both bars stay on the screen when done. The write is one call, so its bar
+    shows the time going by (refreshed from a thread) and fills when it ends.
+    """
+    import threading
+
+    from tqdm import tqdm
+
+    def reading(items: Any, total: int) -> Any:
+        return tqdm(items, total=total, unit="file", desc="reading", file=sys.stderr)
+
+    @contextlib.contextmanager
+    def writing(changes: int) -> Iterator[None]:
+        bar = tqdm(total=changes, unit="article", desc="writing", file=sys.stderr)
+        done = threading.Event()
+
+        def tick() -> None:
+            while not done.wait(0.5):
+                bar.refresh()
+
+        ticker = threading.Thread(target=tick, name="newsgraph-seed-progress", daemon=True)
+        ticker.start()
+        try:
+            yield
+            bar.update(changes)
+        finally:
+            done.set()
+            ticker.join()
+            bar.close()
+
+    return reading, writing
 
 
 def _store_for_seeding(settings: Settings) -> Any:
