@@ -2,21 +2,30 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Two stamps: serving installs only the package and what it needs; the tests add the [test] extra.
+SERVE_STAMP := $(VENV)/.installed-serve
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: serve test test-setup bench clean
 
-$(STAMP): pyproject.toml
+$(SERVE_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	$(BIN)/pip install --quiet -e .
+	touch $(SERVE_STAMP)
 
-## make serve: install, build the offline GraphiQL (falls back to a CDN page without npm),
-## seed db/ from seeds/ when the database is missing, serve on http://127.0.0.1:8000/graphql
-serve: $(STAMP)
+$(TEST_STAMP): $(SERVE_STAMP)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
+
+## make serve: install what serving needs, build the offline GraphiQL (falls back to a CDN page
+## without npm), seed db/ from seeds/ (every time: unchanged files are skipped, so it is quick;
+## bad files are reported and the rest served), serve on http://127.0.0.1:8000/graphql
+serve: $(SERVE_STAMP)
 	@scripts/setup-graphiql.sh || echo "GraphiQL bundle not built: the page will load GraphiQL from a CDN"
-	@test -f db/newsgraph.json || $(BIN)/newsgraph seed seeds
+	@$(BIN)/newsgraph seed seeds; status=$$?; \
+	if [ $$status = 1 ]; then echo "make serve: some seed files were skipped (see above); serving the rest"; \
+	elif [ $$status != 0 ]; then exit $$status; fi
 	$(BIN)/newsgraph serve
 
 ## make test: install everything the suite uses (PostgreSQL, Chromium, the HTTP audit,
@@ -25,13 +34,13 @@ test: test-setup
 	eval "$$(scripts/postgres-test-server.sh start)" && $(BIN)/python -m pytest; \
 	status=$$?; scripts/postgres-test-server.sh stop >/dev/null 2>&1 || true; exit $$status
 
-test-setup: $(STAMP)
+test-setup: $(TEST_STAMP)
 	scripts/setup-http-audit.sh
 	scripts/setup-clients.sh
 	scripts/setup-browser.sh
 
 ## make bench: the benchmarks (see benchmarks/README.md)
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:

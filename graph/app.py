@@ -224,6 +224,17 @@ def params_from_body(body: bytes) -> GraphQLParams:
     return GraphQLParams(query, variables, operation_name or None, extensions)
 
 
+def not_allowed(request: Request) -> str:
+    """The 405 text; a browser's CORS preflight (reaching here when its origin is not configured) says how to allow it."""
+    origin = request.headers.get("origin")
+    if request.method == "OPTIONS" and origin:
+        return (
+            f"OPTIONS is not allowed here: this is a CORS preflight from {origin}, an origin this server does not "
+            f"allow; to let it call the API, serve with NEWSGRAPH_CORS_ORIGINS={origin} (or --cors-origins {origin})"
+        )
+    return f"{request.method} is not allowed here"
+
+
 # ---- the endpoint --------------------------------------------------------------------------------
 
 
@@ -249,7 +260,7 @@ class GraphQLEndpoint:
 
     async def handle(self, request: Request) -> Response:
         if request.method not in ("GET", "POST"):
-            return Response(f"{request.method} is not allowed here", 405, {"Allow": METHODS}, "text/plain")
+            return Response(not_allowed(request), 405, {"Allow": METHODS}, "text/plain")
         if self.settings.graphiql and wants_graphiql(request):
             return HTMLResponse(graphiql_page(), headers={"Vary": "Accept"})
         media = negotiate(request.headers.get("accept"))

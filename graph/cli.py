@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", metavar="HOST", help=_help("interface to bind", "host", DEFAULTS.host))
     serve.add_argument("--port", type=int, metavar="PORT", help=_help("port to bind", "port", DEFAULTS.port))
-    serve.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default: 1)")
+    serve.add_argument(
+        "--workers", type=int, metavar="N", help=_help("worker processes", "workers", DEFAULTS.workers)
+    )
     serve.add_argument(
         "--cors-origins",
         metavar="ORIGINS",
@@ -240,6 +243,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "database_url": getattr(args, "database_url", None),
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
+        "workers": getattr(args, "workers", None),
     }
     if getattr(args, "cors_origins", None) is not None:
         overrides["cors_origins"] = tuple(o.strip() for o in args.cors_origins.split(",") if o.strip())
@@ -289,6 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from graph.documents import display_path
     from graph.seed import SeedUsageError, check_paths, seed
 
     paths = args.paths or ["seeds"]
@@ -297,12 +302,9 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     except SeedUsageError as exc:
         print(f"newsgraph seed: {exc}", file=sys.stderr)
         return 2
-    progress = None
+    progress = writing = None
     if not args.quiet and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        def progress(items: Any, total: int) -> Any:
-            return tqdm(items, total=total, unit="file", desc="seeding", leave=False, file=sys.stderr)
+        progress, writing = _progress_bars()
 
     async def run() -> Any:
         store = _store_for_seeding(settings)
@@ -316,6 +318,7 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
                 dry_run=args.dry_run,
                 raw_text=args.raw_text,
                 progress=progress,
+                writing=writing,
             )
         finally:
             await store.close()
@@ -325,10 +328,49 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     except SeedUsageError as exc:
         print(f"newsgraph seed: {exc}", file=sys.stderr)
         return 2
+    for warning in report.warnings:
+        print(warning, file=sys.stderr)
     for error in report.errors:
         print(error, file=sys.stderr)
+    for folder in report.empty:
+        print(f"no seed files found in {display_path(folder)} (seed files end in .md, .markdown or .txt)", file=sys.stderr)
     print(report.summary())
-    return 1 if report.errors else 0
+    return 1 if report.errors or report.empty else 0
+
+
+def _progress_bars() -> tuple[Any, Any]:
+    """The seed's two stages on a terminal: reading the files (a bar per file), then the one write.
+
+    Both bars stay on the screen when done. The write is one call, so its bar
+    shows the time going by (refreshed from a thread) and fills when it ends.
+    """
+    import threading
+
+    from tqdm import tqdm
+
+    def reading(items: Any, total: int) -> Any:
+        return tqdm(items, total=total, unit="file", desc="reading", file=sys.stderr)
+
+    @contextlib.contextmanager
+    def writing(changes: int) -> Iterator[None]:
+        bar = tqdm(total=changes, unit="article", desc="writing", file=sys.stderr)
+        done = threading.Event()
+
+        def tick() -> None:
+            while not done.wait(0.5):
+                bar.refresh()
+
+        ticker = threading.Thread(target=tick, name="newsgraph-seed-progress", daemon=True)
+        ticker.start()
+        try:
+            yield
+            bar.update(changes)
+        finally:
+            done.set()
+            ticker.join()
+            bar.close()
+
+    return reading, writing
 
 
 def _store_for_seeding(settings: Settings) -> Any:
@@ -367,14 +409,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.replace(limits=dataclasses.replace(settings.limits, max_connections=fit))
     # Workers are separate processes: hand them the settings through the environment.
     os.environ.update(_settings_env(settings))
-    if args.workers > 1:
+    if settings.workers > 1:
         _bind_workers_socket_as_tcp()
     uvicorn.run(
         "graph.app:app_from_env",
         factory=True,
         host=settings.host,
         port=settings.port,
-        workers=args.workers,
+        workers=settings.workers,
         loop=args.loop,
         **uvicorn_options(settings),
     )
@@ -426,6 +468,7 @@ def _settings_env(settings: Settings) -> dict[str, str]:
         _env("database_url"): settings.database_url,
         _env("host"): settings.host,
         _env("port"): str(settings.port),
+        _env("workers"): str(settings.workers),
         _env("cors_origins"): ",".join(settings.cors_origins),
         _env("introspection"): "true" if settings.introspection else "false",
         _env("graphiql"): "true" if settings.graphiql else "false",

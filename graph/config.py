@@ -49,6 +49,8 @@ class Settings:
     database_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
+    # Worker processes of `serve` (each a copy of the app; one per core behind a proxy).
+    workers: int = 1
     cors_origins: tuple[str, ...] = ()
     introspection: bool = True
     graphiql: bool = True
@@ -104,6 +106,8 @@ class Settings:
                 raise ConfigError(f"{name} must be 0 or more, got {getattr(self, name)}")
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be 1..65535, got {self.port}")
+        if self.workers < 1:
+            raise ConfigError(f"workers must be 1 or more, got {self.workers}")
         for f in fields(Limits):
             if getattr(self.limits, f.name) <= 0:
                 raise ConfigError(f"{f.name} must be positive, got {getattr(self.limits, f.name)}")

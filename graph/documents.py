@@ -37,7 +37,8 @@ except ImportError:  # pragma: no cover - PyYAML wheels ship libyaml
     YAML_LOADER = "pure Python (install PyYAML with libyaml for ~10x faster seeding)"
 
 # Bump when parsing or normalization changes, so that a re-seed rewrites every document.
-LOADER_VERSION = "2"
+# 3: bodies with CRLF (or CR) line ends are stored with LF.
+LOADER_VERSION = "3"
 
 SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 RESERVED_KEYS = frozenset({"body", "_seed"})
@@ -51,6 +52,9 @@ RELATED_STRING_FIELDS = ("excerpt", "webUrl", "ampWebUrl", "cdnAmpWebUrl", "type
 RELATED_URL_FIELDS = ("webUrl", "ampWebUrl", "cdnAmpWebUrl")
 RELATED_FIELDS = frozenset({"title", "quality", "publishedDateTime", "provider", "images", *RELATED_STRING_FIELDS})
 IMAGE_FIELDS = frozenset({"url", "width", "height", "isCached"})
+# Frontmatter keys an article is known to have: anything else is kept, served by nothing,
+# and the seed warns about it once per run (it is often a typo: `tpye`).
+DOCUMENT_KEYS = KNOWN_FIELDS | {"secured"}
 ORDINAL = re.compile(r"^\d+_")
 # GraphQL Int is 32-bit: a larger quality or width could be stored but never served.
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
@@ -77,12 +81,32 @@ _REPAIR = ftfy.TextFixerConfig(
 )
 
 
+def display_path(path: str) -> str:
+    """A path as reports print it: one line, whatever the name holds.
+
+    Characters that are not printable (a newline or carriage return in a file
+    name) get their Python escapes (``\\n``), and bytes that are not UTF-8
+    (which Python keeps as surrogate escapes) show as ``\\xe9``.
+    """
+    if path.isprintable():
+        return path
+    out = []
+    for char in path:
+        if "\udc80" <= char <= "\udcff":
+            out.append(f"\\x{ord(char) - 0xDC00:02x}")
+        elif char.isprintable():
+            out.append(char)
+        else:
+            out.append(repr(char)[1:-1])
+    return "".join(out)
+
+
 class DocumentError(ValueError):
     """A seed file that cannot become an article; ``line`` is 1-based in the file."""
 
     def __init__(self, path: str, line: int, reason: str) -> None:
         reason = re.sub(r"\s*[\r\n]\s*", " ", reason).strip() or "invalid document"  # one line on stderr, always
-        super().__init__(f"{path}:{line}: {reason}")
+        super().__init__(f"{display_path(path)}:{line}: {reason}")
         self.path = path
         self.line = line
         self.reason = reason
@@ -266,13 +290,42 @@ def parse_file(path: str | Path, data: bytes, raw_text: bool = False, display: s
     if not isinstance(meta, dict):
         line = _line_of(fm, (), parts.first_line, parts.open_line)
         raise DocumentError(shown, line, f"the frontmatter must be a mapping of keys to values, got {_show(meta)}")
+    if "\x00" in parts.body:  # a raw NUL cannot be in the frontmatter: YAML refuses it
+        raise DocumentError(shown, text.count("\n", 0, text.index("\x00")) + 1, f"body {NOT_TEXT_NUL}")
     try:
         if "*" in fm:  # an alias: the expanded structure may be huge or refer to itself
             _check_size(meta)
+        if "\\" in fm:  # an escape ("\0", "\ud800") can make text no store keeps
+            _check_text(meta, ())
         return normalize(meta, parts.body, id_from_path(path), raw_text)
     except _Invalid as exc:
         line = _line_of(fm, exc.field.path, parts.first_line, parts.open_line)
         raise DocumentError(shown, line, exc.field.reason) from None
+
+
+NOT_TEXT_NUL = "contains the NUL character (U+0000), which text may not hold (PostgreSQL cannot store it)"
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def _check_text(value: Any, path: tuple[Any, ...]) -> None:
+    """Refuse text neither store can keep the same: NUL (PostgreSQL refuses it) and lone surrogates (not UTF-8)."""
+    if isinstance(value, str):
+        bad = _NOT_TEXT.search(value)
+        if bad is not None:
+            where = _dotted(path) if path else "the frontmatter"
+            if bad.group() == "\x00":
+                raise _Invalid(path, f"{where} {NOT_TEXT_NUL}")
+            raise _Invalid(path, f"{where} contains a lone surrogate ({bad.group()!r}), which is not text")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and _NOT_TEXT.search(key):
+                where = f"the key {key!r}" + (f" in {_dotted(path)}" if path else "")
+                reason = NOT_TEXT_NUL if "\x00" in key else "contains a lone surrogate, which is not text"
+                raise _Invalid(path, f"{where} {reason}")
+            _check_text(item, (*path, key))
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            _check_text(item, (*path, n))
 
 
 def line_of_key(data: bytes, key: str) -> int:
@@ -346,6 +399,8 @@ def normalize(meta: dict[Any, Any], body: str, default_id: str, raw_text: bool =
     for key in doc:
         if key not in KNOWN_FIELDS:
             doc[key] = _extra(doc[key], (key,))
+    if "\r" in body:
+        body = body.replace("\r\n", "\n").replace("\r", "\n")
     doc["body"] = fix(body)
     return doc
 

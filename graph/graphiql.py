@@ -46,7 +46,7 @@ class Example:
 EXAMPLE_QUERY = """# Welcome to newsgraph. Press the run button
 # (or Ctrl-Enter). More examples in the other tabs.
 query LatestArticles($first: Int = 5) {
-  articles(first: $first, where: { title: { contains: "facial" } }) {
+  articles(first: $first) {
     totalCount
     facets {
       topics(first: 5) { value count }

@@ -16,18 +16,30 @@ folder's files sorted by their path inside it.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import difflib
 import itertools
 import multiprocessing
 import os
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from graph.documents import SUFFIXES, DocumentError, file_hash, id_from_path, line_of_key, parse_file
+from graph.documents import (
+    DOCUMENT_KEYS,
+    SUFFIXES,
+    DocumentError,
+    display_path,
+    file_hash,
+    id_from_path,
+    line_of_key,
+    parse_file,
+)
 from graph.store.base import Document, SeedMark, Store
 
 # Below this many files, starting worker processes costs more than it saves.
@@ -37,6 +49,8 @@ CHUNK_FILES = 64
 
 T = TypeVar("T")
 Progress = Callable[[Iterable[T], int], Iterable[T]]
+# writing(n): a context around the one write of n changes (a progress stage on a terminal)
+Writing = Callable[[int], AbstractContextManager[Any]]
 
 
 class SeedUsageError(ValueError):
@@ -57,6 +71,10 @@ class SeedReport:
     unchanged: int = 0
     pruned: int = 0
     errors: list[DocumentError] = field(default_factory=list)
+    # Not failures (the exit status is 0 with only these): unknown keys, once per key.
+    warnings: list[str] = field(default_factory=list)
+    # Given folders without a single seed file (a wrong path, or files with other suffixes).
+    empty: list[str] = field(default_factory=list)
     seconds: float = 0.0
     written: bool = False
     dry_run: bool = False
@@ -98,31 +116,45 @@ def check_paths(paths: Sequence[str | os.PathLike[str]]) -> None:
             raise SeedUsageError(f"no such file or folder: {os.fspath(given)}")
 
 
-def collect(paths: Sequence[str | os.PathLike[str]]) -> list[SeedFile]:
+@dataclass
+class Collected:
+    """What collect() found: the files, the folders it could not read, the given folders without seed files."""
+
+    files: list[SeedFile] = field(default_factory=list)
+    errors: list[DocumentError] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # resolved paths of the folders in errors
+    empty: list[str] = field(default_factory=list)
+
+
+def collect(paths: Sequence[str | os.PathLike[str]]) -> Collected:
     """Every seed file under paths: the given order, each folder's files sorted, no file twice.
 
     A path that does not exist is a usage error. Folders are searched
     recursively for .md, .markdown and .txt files (symlinked folders are not
     followed; a broken symlink is kept, to be reported as unreadable). A file
-    named explicitly is loaded whatever its suffix.
+    named explicitly is loaded whatever its suffix. A folder that cannot be
+    read is reported like an unreadable file, and the search goes on.
     """
     check_paths(paths)
-    found: list[SeedFile] = []
+    found = Collected()
     seen: set[str] = set()
     for given in paths:
         root = os.fspath(given)
         if os.path.isdir(root):
-            candidates = _walk(root)
+            errors_before = len(found.errors)
+            candidates = _walk(root, found)
+            if not candidates and len(found.errors) == errors_before:
+                found.empty.append(root)
         else:
             candidates = [SeedFile(root, os.path.realpath(root))]
         for candidate in candidates:
             if candidate.key not in seen:
                 seen.add(candidate.key)
-                found.append(candidate)
+                found.files.append(candidate)
     return found
 
 
-def _walk(root: str) -> list[SeedFile]:
+def _walk(root: str, found: Collected) -> list[SeedFile]:
     entries: list[tuple[tuple[str, ...], SeedFile]] = []
     pending: list[tuple[str, str, tuple[str, ...]]] = [(root, os.path.realpath(root), ())]
     while pending:
@@ -131,7 +163,9 @@ def _walk(root: str) -> list[SeedFile]:
             with os.scandir(folder) as listing:
                 children = list(listing)
         except OSError as exc:
-            raise SeedUsageError(f"cannot read the folder {folder}: {exc.strerror}") from None
+            found.errors.append(DocumentError(folder, 1, f"cannot read the folder: {exc.strerror or exc}"))
+            found.unreadable.append(real_folder)
+            continue
         for entry in children:
             is_link = entry.is_symlink()
             if entry.is_dir(follow_symlinks=False):
@@ -154,6 +188,10 @@ _Outcome = tuple[str, "Document | None", "DocumentError | None"]
 
 def _load(task: _Task, raw_text: bool) -> _Outcome:
     shown, key, known = task
+    if not _is_text(shown) or not _is_text(key):
+        # Its path could be neither stored (the seed mark) nor printed as it is; the id may come from it.
+        where = "file name" if not _is_text(os.path.basename(shown)) else "path"
+        return "", None, DocumentError(shown, 1, f"the {where} is not valid UTF-8: rename it")
     try:
         with open(shown, "rb") as handle:
             data = handle.read()
@@ -168,6 +206,15 @@ def _load(task: _Task, raw_text: bool) -> _Outcome:
         return digest, None, exc
     doc["_seed"] = {"path": key, "hash": digest}
     return digest, doc, None
+
+
+def _is_text(path: str) -> bool:
+    """Whether a path decoded from the file system is UTF-8 (undecodable bytes become surrogates)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _load_chunk(tasks: list[_Task], raw_text: bool) -> list[_Outcome]:
@@ -236,21 +283,24 @@ async def seed(
     dry_run: bool = False,
     raw_text: bool = False,
     progress: Progress[Any] | None = None,
+    writing: Writing | None = None,
     workers: int | None = None,
 ) -> SeedReport:
     """Load every seed file under paths into store; see DESIGN.md "The seed command".
 
     ``progress(iterable, total)`` may wrap the per-file loop (a progress bar);
+    ``writing(changes)`` is entered around the write (a second stage of it);
     ``workers`` overrides how many processes parse (0: this one only).
     """
     started = time.perf_counter()
-    files = collect(paths)
-    report = SeedReport(dry_run=dry_run, strict=strict)
+    found = collect(paths)
+    files = found.files
+    report = SeedReport(dry_run=dry_run, strict=strict, errors=list(found.errors), empty=found.empty)
     count = worker_count(len(files)) if workers is None else workers
     pool = _start_workers(count) if count > 1 and len(files) > 1 else None
     try:
         marks: dict[str, SeedMark] = await store.seed_marks()
-        upserts, deletes = _plan(files, marks, raw_text, pool, progress, report)
+        upserts, deletes = _plan(files, marks, raw_text, pool, progress, report, found.unreadable)
     finally:
         if pool is not None:
             pool.shutdown()
@@ -258,7 +308,8 @@ async def seed(
         report.pruned = len(deletes.pruned)
     changes = deletes.replaced | (deletes.pruned if prune else set())
     if not dry_run and not (strict and report.errors) and (upserts or changes):
-        await store.write(upserts, sorted(changes))
+        with writing(len(upserts) + len(changes)) if writing is not None else contextlib.nullcontext():
+            await store.write(upserts, sorted(changes))
         report.written = True
     report.seconds = time.perf_counter() - started
     return report
@@ -277,11 +328,16 @@ def _plan(
     pool: Executor | None,
     progress: Progress[Any] | None,
     report: SeedReport,
+    unreadable: Sequence[str] = (),
 ) -> tuple[list[Document], _Deletes]:
-    """Read every file (in order) and decide what to write; fills report's counts and errors."""
+    """Read every file (in order) and decide what to write; fills report's counts, errors and warnings."""
     ids_by_path: dict[str, list[str]] = {}
     for article_id, mark in marks.items():
         ids_by_path.setdefault(mark.path, []).append(article_id)
+    # Articles from files in folders that could not be read: unseen, but never deleted.
+    hidden = tuple(folder.rstrip(os.sep) + os.sep for folder in unreadable)
+    protected: set[str] = {i for i, mark in marks.items() if hidden and mark.path.startswith(hidden)}
+    warned: set[str] = set()
 
     def known_hash(key: str) -> str | None:
         hashes = [marks[i].hash for i in ids_by_path.get(key, ())]
@@ -293,7 +349,7 @@ def _plan(
         outcomes = progress(outcomes, len(files))
 
     seen: dict[str, str] = {}  # id -> the file it was taken from
-    protected: set[str] = set()  # ids a bad file may own: never deleted
+    # protected: ids a bad file (or an unreadable folder) may own: never deleted
     replaced: set[str] = set()
     upserts: list[Document] = []
     for file, (digest, doc, error) in outcomes:
@@ -313,6 +369,10 @@ def _plan(
         if doc is None:
             report.unchanged += 1
             continue
+        for key in doc:
+            if key not in DOCUMENT_KEYS and key not in warned and key not in ("body", "_seed"):
+                warned.add(key)
+                report.warnings.append(_unknown_key(file, key))
         mark = marks.get(article_id)
         if mark is not None and mark.hash == digest:
             report.unchanged += 1  # the same file under another path: record the new path
@@ -325,10 +385,24 @@ def _plan(
     return upserts, _Deletes(replaced=replaced - keep, pruned=set(marks) - keep - replaced)
 
 
-def _duplicate(file: SeedFile, article_id: str, first: str) -> DocumentError:
+def _line_of_key(file: SeedFile, key: str) -> int:
     try:
         with open(file.shown, "rb") as handle:
-            line = line_of_key(handle.read(), "id")
+            return line_of_key(handle.read(), key)
     except OSError:
-        line = 1
-    return DocumentError(file.shown, line, f"duplicate id {article_id!r}: already loaded from {first}")
+        return 1
+
+
+def _duplicate(file: SeedFile, article_id: str, first: str) -> DocumentError:
+    line = _line_of_key(file, "id")
+    return DocumentError(file.shown, line, f"duplicate id {article_id!r}: already loaded from {display_path(first)}")
+
+
+def _unknown_key(file: SeedFile, key: str) -> str:
+    """The warning for a frontmatter key no article field has, with the known key it may be a typo of."""
+    close = difflib.get_close_matches(key, sorted(DOCUMENT_KEYS), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return (
+        f"{display_path(file.shown)}:{_line_of_key(file, key)}: warning: unknown key {key!r}{hint}; "
+        "kept in the store, not served"
+    )

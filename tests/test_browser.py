@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from graph.graphiql import EXAMPLES, bundle_manifest
-from live_server import SEED_ARTICLE_TITLE, live_server, need
+from live_server import live_server, need
 
 CHROMIUM = Path("/usr/bin/chromium")
 # As root, in a sandbox with no network: no sandbox, no GPU, and none of the
@@ -29,6 +29,10 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 SETUP = "run scripts/setup-browser.sh"
+NEWEST_TITLE = "Generated article 5 about city council budgets"  # live_server's newest article
+# Elements of the explorer panel that are scrolled away from their top.
+SCROLLED = """[...document.querySelectorAll('.graphiql-plugin, .graphiql-plugin *')]
+    .filter((element) => element.scrollTop > 0).map((element) => element.className)"""
 WAIT_MS = 30_000
 """How long a step may wait for the page (a bound, not a measurement)."""
 
@@ -65,17 +69,34 @@ def test_graphiql_runs_the_example_and_shows_the_docs_in_chromium(tmp_path: Path
             assert tabs.all_inner_texts() == [re.search(r"query (\w+)", e.query).group(1) for e in EXAMPLES]
             assert tabs.all_inner_texts()[0] == "LatestArticles"
 
-            # The preloaded example runs and its answer shows the seed article.
+            # The preloaded example runs and its answer shows the latest articles, the newest first.
             page.get_by_role("button", name="Execute query (Ctrl-Enter)").click()
             result = page.locator(".result-window")
-            result.get_by_text(SEED_ARTICLE_TITLE).wait_for(timeout=WAIT_MS)
-            assert '"domain": "thelensnola.org"' in result.inner_text()
+            result.get_by_text(NEWEST_TITLE).wait_for(timeout=WAIT_MS)
+            assert '"totalCount": 6' in result.inner_text()
 
-            # The explorer plugin shows the query's fields, checked.
+            # The explorer plugin shows the query's fields, checked; it opens at its top, and
+            # none of its argument inputs takes the focus by itself (graphiql-explorer's do).
             page.get_by_role("button", name="Show GraphiQL Explorer").click()
             plugin = page.locator(".graphiql-plugin")
             plugin.get_by_text("articleByUrl", exact=True).wait_for(timeout=WAIT_MS)
+            plugin.get_by_text("images", exact=True).first.wait_for(timeout=WAIT_MS)
+            page.wait_for_timeout(500)  # a bound for late mounts, not a measurement
             assert "Explorer" in plugin.inner_text()
+            assert page.evaluate("document.activeElement === document.body")
+            assert page.evaluate(SCROLLED) == []
+            heading = plugin.get_by_text("Explorer", exact=True).bounding_box()
+            assert heading is not None and 0 <= heading["y"] < 100
+            # Another tab re-renders the explorer: still nothing focused, still at the top.
+            tabs.nth(1).click()
+            page.wait_for_function(
+                "[...document.querySelectorAll('.graphiql-plugin input')].some((i) => i.value === 'Traversal')",
+                timeout=WAIT_MS,
+            )
+            page.wait_for_timeout(500)
+            assert page.evaluate("document.activeElement.tagName") != "INPUT"
+            assert page.evaluate(SCROLLED) == []
+            tabs.first.click()
 
             # The docs explorer lists the schema's types; Article opens with its fields.
             page.get_by_role("button", name="Show Documentation Explorer").click()

@@ -73,6 +73,18 @@ def test_serve_help_in_words() -> None:
     assert "--max-depth N limit: max depth (env NEWSGRAPH_MAX_DEPTH; default: 12)" in shown
 
 
+def test_workers_is_a_setting_like_every_other(monkeypatch: pytest.MonkeyPatch) -> None:
+    from graph.cli import _settings
+
+    shown = flat(newsgraph("serve", "--help").stdout)
+    assert "--workers N worker processes (env NEWSGRAPH_WORKERS; default: 1)" in shown
+    monkeypatch.setenv("NEWSGRAPH_WORKERS", "3")
+    assert _settings(build_parser().parse_args(["serve"])).workers == 3
+    assert _settings(build_parser().parse_args(["serve", "--workers", "2"])).workers == 2  # a flag wins
+    result = newsgraph("serve", env={"NEWSGRAPH_WORKERS": "0"})
+    assert (result.returncode, result.stderr) == (2, "newsgraph: workers must be 1 or more, got 0\n")
+
+
 def test_no_command_prints_the_help_and_exits_2() -> None:
     result = newsgraph()
     assert result.returncode == 2

@@ -329,6 +329,18 @@ def test_no_cors_origins_by_default(server):
     assert "access-control-allow-origin" not in response.headers
 
 
+def test_a_preflight_from_an_origin_not_allowed_is_405_naming_the_setting(server):
+    response = preflight(server, "http://localhost:3000")
+    assert (response.status_code, response.headers["allow"]) == (405, "GET, POST")
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text == (
+        "OPTIONS is not allowed here: this is a CORS preflight from http://localhost:3000, an origin this server "
+        "does not allow; to let it call the API, serve with NEWSGRAPH_CORS_ORIGINS=http://localhost:3000 "
+        "(or --cors-origins http://localhost:3000)"
+    )
+    assert server.client.options("/graphql").text == "OPTIONS is not allowed here"  # not from a browser
+
+
 def test_cors_origins_from_configuration(db):
     with running_server(db, "--cors-origins", f"{ORIGIN}, https://other.example.com") as server:
         allowed = preflight(server, ORIGIN)

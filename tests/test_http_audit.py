@@ -1,6 +1,7 @@
 """The GraphQL over HTTP audit suite (graphql-http's serverAudits) against a real server.
 
-Install the suite first with scripts/setup-http-audit.sh (into build/gql-http-audit).
+The audit is pinned in tests/http-audit (package.json, package-lock.json) and run by
+tests/http-audit/audit.mjs; scripts/setup-http-audit.sh (part of `make test`) installs it.
 Without it the test is skipped, except in CI (CI=true), where that is a failure.
 """
 
@@ -14,7 +15,7 @@ from conftest import ROOT, article
 from live_server import need
 from server import running_server, write_db
 
-AUDIT = ROOT / "build" / "gql-http-audit"
+AUDIT = ROOT / "tests" / "http-audit"
 SUMMARY = re.compile(r"audit: (\d+) of (\d+) audits pass; must failures: (\d+), should failures: (\d+)")
 
 

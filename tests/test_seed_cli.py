@@ -233,6 +233,176 @@ def test_a_file_without_read_permission_is_reported(tmp_path):
     assert sorted(stored(tmp_path)) == ["a"]
 
 
+def test_a_folder_without_read_permission_is_reported_and_the_rest_loads(tmp_path):
+    write(tmp_path / "s" / "a.md", article("A"))
+    write(tmp_path / "s" / "private" / "p.md", article("P"))
+    write(tmp_path / "s" / "z" / "z.md", article("Z"))
+    assert seed(tmp_path, "s").returncode == 0
+    (tmp_path / "s" / "private").chmod(0)
+    try:
+        result = newsgraph(
+            "seed", "s", "--prune", "--db", "db/newsgraph.json", cwd=tmp_path, preexec_fn=without_root_powers
+        )
+    finally:
+        (tmp_path / "s" / "private").chmod(0o755)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == ["s/private:1: cannot read the folder: Permission denied"]
+    assert counts(result) == ((2, 0, 0, 2, 1, 0), "")
+    assert sorted(stored(tmp_path)) == ["a", "p", "z"]  # even --prune keeps what the folder may hold
+
+
+def test_a_file_name_that_is_not_utf8_is_one_line_and_the_others_load(tmp_path):
+    write(tmp_path / "s" / "a.md", article("A"))
+    folder = os.fsencode(tmp_path / "s")
+    with open(os.path.join(folder, b"caf\xe9.md"), "wb") as handle:
+        handle.write(article("Café").encode())
+    with open(os.path.join(folder, b"id-set.md"), "wb") as handle:
+        handle.write(article("Fine").encode())
+    write(tmp_path / "outside.md", article("Outside", "id: outside"))
+    os.symlink(b"../outside.md", os.path.join(folder, b"link-\xff.md"))  # a good file under a bad name
+    result = seed(tmp_path, "s")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "s/caf\\xe9.md:1: the file name is not valid UTF-8: rename it",
+        "s/link-\\xff.md:1: the file name is not valid UTF-8: rename it",
+    ]
+    assert counts(result) == ((2, 2, 0, 0, 2, 0), "")
+    assert sorted(stored(tmp_path)) == ["a", "id-set"]
+
+
+@pytest.mark.parametrize("store", ["tinydb", "postgres"])
+def test_both_stores_refuse_the_same_files_one_line_each_and_load_the_rest(tmp_path, store, request):
+    """Text no store can keep the same (NUL, lone surrogates) and names that are not UTF-8, on both stores."""
+    folder = tmp_path / "s"
+    write(folder / "001_good.md", article("Good", "topics: [AI]"))
+    write(folder / "002_nul-body.md", article("Body", body="before\x00after\n"))
+    write(folder / "003_nul-title.md", article('"Nul \\0 inside"'))
+    write(folder / "004_nul-extra.md", article("Extra", "x-notes:", '  - "fine"', '  - "a \\x00 b"'))
+    write(folder / "005_surrogate.md", article('"lone \\udc80"'))
+    with open(os.path.join(os.fsencode(folder), b"006_caf\xe9.md"), "wb") as handle:
+        handle.write(article("Name").encode())
+    write(folder / "007_also-good.md", article("Also good"))
+    if store == "postgres":
+        env = {"NEWSGRAPH_DATABASE_URL": request.getfixturevalue("pg_schema_url")}
+    else:
+        env = {"NEWSGRAPH_DB": "db/newsgraph.json"}
+    result = newsgraph("seed", "s", "--quiet", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    nul = "contains the NUL character (U+0000), which text may not hold (PostgreSQL cannot store it)"
+    assert result.stderr.splitlines() == [
+        f"s/002_nul-body.md:4: body {nul}",
+        f"s/003_nul-title.md:2: title {nul}",
+        f"s/004_nul-extra.md:5: x-notes[1] {nul}",
+        "s/005_surrogate.md:2: invalid YAML frontmatter: found invalid Unicode character escape code",
+        "s/006_caf\\xe9.md:1: the file name is not valid UTF-8: rename it",
+    ]
+    assert counts(result) == ((2, 2, 0, 0, 5, 0), "")
+    stats = newsgraph("stats", cwd=tmp_path, env=env)
+    assert "articles   2" in stats.stdout, stats.stdout + stats.stderr
+
+
+def test_file_names_with_line_breaks_are_escaped_in_reports(tmp_path):
+    write(tmp_path / "s" / "bad\nname.md", article("T", "quality: high"))
+    write(tmp_path / "s" / "bad\rname2.md", "no frontmatter\n")
+    write(tmp_path / "s" / "good\nname.md", article("Good"))
+    result = seed(tmp_path, "s")
+    assert result.stderr.splitlines() == [
+        "s/bad\\nname.md:3: quality must be an integer, got 'high'",
+        "s/bad\\rname2.md:1: no frontmatter: the file must start with a '---' line",
+    ]
+    assert counts(result) == ((1, 1, 0, 0, 2, 0), "")
+    assert sorted(stored(tmp_path)) == ["good\nname"]
+
+
+def test_a_folder_without_seed_files_says_so_and_exits_1(tmp_path):
+    write(tmp_path / "only-yaml" / "a.yaml", article("A"))
+    result = seed(tmp_path, "only-yaml")
+    assert result.returncode == 1
+    assert result.stderr == "no seed files found in only-yaml (seed files end in .md, .markdown or .txt)\n"
+    assert counts(result) == ((0, 0, 0, 0, 0, 0), "")
+    (tmp_path / "empty").mkdir()
+    write(tmp_path / "s" / "b.md", article("B"))
+    result = seed(tmp_path, "s", "empty")
+    assert result.returncode == 1
+    assert result.stderr == "no seed files found in empty (seed files end in .md, .markdown or .txt)\n"
+    assert sorted(stored(tmp_path)) == ["b"]
+
+
+def test_an_unknown_key_warns_once_per_run_with_the_closest_known_key_and_is_kept(tmp_path):
+    write(tmp_path / "s" / "a.md", article("A", "tpye: news", "publishedDatetime: 2020-01-01", "x-custom: 1"))
+    write(tmp_path / "s" / "b.md", article("B", "tpye: blog"))
+    write(tmp_path / "s" / "c.md", article("C", "secured: token", "type: news"))
+    result = seed(tmp_path, "s")
+    assert result.returncode == 0  # warnings are not failures
+    assert result.stderr.splitlines() == [
+        "s/a.md:3: warning: unknown key 'tpye' (did you mean 'type'?); kept in the store, not served",
+        "s/a.md:4: warning: unknown key 'publishedDatetime' (did you mean 'publishedDateTime'?); "
+        "kept in the store, not served",
+        "s/a.md:5: warning: unknown key 'x-custom'; kept in the store, not served",
+    ]
+    docs = stored(tmp_path)
+    assert (docs["a"]["tpye"], docs["b"]["tpye"], docs["a"]["x-custom"]) == ("news", "blog", 1)
+    assert seed(tmp_path, "s").stderr == ""  # unchanged files are not parsed again
+
+
+def test_crlf_files_store_their_body_with_lf(tmp_path):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "a.md").write_bytes(b"---\r\ntitle: A\r\nexcerpt: one\r\n---\r\nFirst line\r\nsecond\r\n\r\nthird\r\n")
+    (tmp_path / "s" / "b.md").write_bytes(b"---\ntitle: B\n---\na stray\rCR\n")
+    result = seed(tmp_path, "s")
+    assert (result.returncode, result.stderr) == (0, "")
+    docs = stored(tmp_path)
+    assert docs["a"]["body"] == "First line\nsecond\n\nthird"
+    assert docs["a"]["excerpt"] == "one"
+    assert docs["b"]["body"] == "a stray\nCR"
+
+
+# -- file modes ------------------------------------------------------------------------------------------
+
+
+def database_files(tmp_path: Path) -> list[Path]:
+    folder = tmp_path / "db"
+    return [folder / "newsgraph.json", folder / ".newsgraph.json.marks", folder / ".newsgraph.json.snapshot"]
+
+
+def modes(paths: list[Path]) -> list[str]:
+    return [oct(path.stat().st_mode & 0o7777) for path in paths]
+
+
+def test_a_seed_keeps_the_mode_and_owner_of_the_database_and_its_side_files(tmp_path):
+    path = write(tmp_path / "s" / "a.md", article("A", "secured: token"))
+    assert seed(tmp_path, "s").returncode == 0
+    files = database_files(tmp_path)
+    for file in files:
+        file.chmod(0o600)  # as SECURITY.md advises
+    if os.geteuid() == 0:
+        for file in files:
+            os.chown(file, 65534, 65534)  # the server's own user (nobody here)
+    write(path, article("A, changed", "secured: token"))
+    result = seed(tmp_path, "s")
+    assert counts(result)[0] == (1, 0, 1, 0, 0, 0)
+    assert modes(files) == ["0o600"] * 3
+    if os.geteuid() == 0:
+        assert [(f.stat().st_uid, f.stat().st_gid) for f in files] == [(65534, 65534)] * 3
+    assert stored(tmp_path)["a"]["title"] == "A, changed"
+    # A side file made anew follows its database, not the umask.
+    files[1].unlink()
+    write(path, article("A, again", "secured: token"))
+    assert seed(tmp_path, "s").returncode == 0
+    assert modes(files) == ["0o600"] * 3
+
+
+def test_a_new_database_and_side_files_follow_the_umask(tmp_path):
+    write(tmp_path / "s" / "a.md", article("A"))
+
+    def umask_027() -> None:
+        os.umask(0o027)
+
+    result = newsgraph("seed", "s", "--db", "db/newsgraph.json", cwd=tmp_path, preexec_fn=umask_027)
+    assert result.returncode == 0, result.stderr
+    assert modes(database_files(tmp_path)) == ["0o640"] * 3
+
+
 # -- options ---------------------------------------------------------------------------------------------
 
 
@@ -330,9 +500,17 @@ def test_a_progress_bar_only_on_a_terminal(tmp_path):
         write(tmp_path / "s" / f"{n}.md", article(f"T{n}"))
     status, shown = run_on_a_terminal(["seed", "s", "--db", "db/newsgraph.json"], tmp_path)
     assert status == 0
-    assert "seeding:   0%" in shown and "0/3" in shown
+    assert "reading:   0%" in shown and "0/3" in shown
+    # Two stages, both left on the screen when done: the final bar of each ends its own line.
+    final = [line.rstrip("\r").rsplit("\r", 1)[-1] for line in shown.split("\n") if line.strip()]
+    assert [line.split("|")[0] for line in final] == ["reading: 100%", "writing: 100%"], shown
+    assert "3/3" in final[0] and "3/3 [" in final[1] and "article" in final[1]
+    # Nothing to write: no writing stage.
+    status, shown = run_on_a_terminal(["seed", "s", "--db", "db/newsgraph.json"], tmp_path)
+    assert status == 0 and "reading: 100%" in shown and "writing" not in shown
     status, shown = run_on_a_terminal(["seed", "s", "--db", "db/newsgraph.json", "--quiet"], tmp_path)
     assert (status, shown) == (0, "")
+    write(tmp_path / "s" / "3.md", article("T3"))
     result = seed(tmp_path, "s")  # stderr is a pipe: no bar
     assert (result.returncode, result.stderr) == (0, "")
 

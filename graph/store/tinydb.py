@@ -136,6 +136,7 @@ def atomic_write(
     create_dirs: bool = True,
     durable: bool = True,
     before_replace: Callable[[os.stat_result], None] | None = None,
+    like: Path | None = None,
 ) -> None:
     """Replace path with payload so that readers and crashes see old or new, never a mix.
 
@@ -143,14 +144,24 @@ def atomic_write(
     the new file survives a power loss too (the side files skip it).
     ``before_replace`` is called with the new file's status just before the
     rename (which keeps its inode, size and modification time).
+    The new file keeps the old one's permissions (and owner and group, where
+    this process may set them), so a database an operator made private stays
+    private; without an old file it takes those of ``like`` when given (a side
+    file follows its database), else the umask's.
     """
     folder = path.parent
     try:
         if create_dirs:
             folder.mkdir(parents=True, exist_ok=True)
+        model = _existing_status(path) or (_existing_status(like) if like is not None else None)
         temporary = folder / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
         try:
-            with open(temporary, "wb") as handle:
+            # Private from the start when the model is: the bytes are never readable by others, even briefly.
+            mode = 0o600 if model is not None and not model.st_mode & 0o077 else 0o666
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
+            with open(fd, "wb") as handle:
+                if model is not None:
+                    _take_status(handle.fileno(), model)
                 handle.write(payload)
                 handle.flush()
                 if durable:
@@ -172,6 +183,26 @@ def atomic_write(
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise StoreError(f"{path}: cannot write the database: {reason}; the old database is unchanged") from None
+
+
+def _existing_status(path: Path) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
+def _take_status(fd: int, model: os.stat_result) -> None:
+    """Give an open file model's owner, group and permission bits, as far as this process may."""
+    status = os.fstat(fd)
+    if (status.st_uid, status.st_gid) != (model.st_uid, model.st_gid):
+        for uid, gid in ((model.st_uid, model.st_gid), (-1, model.st_gid)):
+            try:
+                os.fchown(fd, uid, gid)  # root may give the file back to its owner; others may keep the group
+                break
+            except OSError:
+                continue
+    os.fchmod(fd, model.st_mode & 0o7777)  # after chown, which may clear set-id bits
 
 
 def _articles(data: dict[str, Any] | None, path: Path) -> dict[str, Document]:
@@ -448,13 +479,18 @@ class TinyDBStore:
             "state": state,
         }
         with contextlib.suppress(StoreError):  # only a cache: without it a server decodes the database
-            atomic_write(self._snapshot_path, orjson.dumps(saved, option=orjson.OPT_SERIALIZE_NUMPY), durable=False)
+            atomic_write(
+                self._snapshot_path,
+                orjson.dumps(saved, option=orjson.OPT_SERIALIZE_NUMPY),
+                durable=False,
+                like=self.path,
+            )
 
     def _save_marks(self, table: dict[str, Document], version: str, signature: Signature | None) -> None:
         marks = {m_id: [mark.path, mark.hash] for m_id, mark in _marks(table).items()}
         saved = {"format": MARKS_FORMAT, "database": list(signature or ()), "version": version, "marks": marks}
         with contextlib.suppress(StoreError):  # only a cache: without it a seed reads the database
-            atomic_write(self._marks_path, orjson.dumps(saved), durable=False)
+            atomic_write(self._marks_path, orjson.dumps(saved), durable=False, like=self.path)
 
     def _remove_leftovers_if_idle(self) -> None:
         """_remove_leftovers when no writer holds the lock (a seed that writes nothing still tidies up)."""

@@ -4,6 +4,7 @@
 // { "examples": [{ "title", "query", "variables" }, ...] }, the first opened.
 import { explorerPlugin } from "@graphiql/plugin-explorer";
 import { GraphiQL } from "graphiql";
+import { useEffect, useLayoutEffect, useRef } from "react";
 import { createRoot } from "react-dom/client";
 
 import "@graphiql/plugin-explorer/style.css";
@@ -29,7 +30,49 @@ async function fetcher(params, options) {
   }
 }
 
+// The explorer (graphiql-explorer) focuses every argument input it mounts
+// unless a text area has the focus, meant for an argument just added; on
+// opening, with a query that has arguments, the last one wins and the panel
+// opens scrolled to it. Focus that no click or key in the panel asked for is
+// taken back, and the panel left at its top.
+const ASKED_WITHIN_MS = 1000;
+
+function calm(panel, input) {
+  if (!(input instanceof HTMLInputElement) || !panel.contains(input)) return;
+  input.blur();
+  for (let element = input.parentElement; element && element !== document.body; element = element.parentElement) {
+    if (element.scrollTop) element.scrollTop = 0;
+  }
+}
+
+function CalmExplorer({ Explorer }) {
+  const panel = useRef(null);
+  // Inputs mounted with the panel itself focused themselves before any listener existed.
+  useLayoutEffect(() => calm(panel.current, document.activeElement), []);
+  useEffect(() => {
+    const element = panel.current;
+    let askedAt = -Infinity;
+    const asked = () => (askedAt = performance.now());
+    const focused = (event) => performance.now() - askedAt > ASKED_WITHIN_MS && calm(element, event.target);
+    element.addEventListener("pointerdown", asked, true);
+    element.addEventListener("keydown", asked, true);
+    element.addEventListener("focusin", focused);
+    return () => {
+      element.removeEventListener("pointerdown", asked, true);
+      element.removeEventListener("keydown", asked, true);
+      element.removeEventListener("focusin", focused);
+    };
+  }, []);
+  return (
+    <div ref={panel} style={{ display: "contents" }}>
+      <Explorer />
+    </div>
+  );
+}
+
 const explorer = explorerPlugin({ showAttribution: false });
+const ExplorerContent = explorer.content;
+explorer.content = () => <CalmExplorer Explorer={ExplorerContent} />;
 const [first] = config.examples;
 
 createRoot(document.getElementById("graphiql")).render(
