@@ -15,6 +15,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from graph.lru import cache_stats
+
 # Answers larger than this are not kept: they would crowd out the many small ones.
 MAX_ENTRY_BYTES = 1 << 20
 
@@ -25,6 +27,7 @@ class CachedAnswer:
     body: bytes
     media: str
     etag: str
+    operation: str = ""  # the operation's label in /metrics
 
 
 def etag_for(version: str, body: bytes) -> str:
@@ -53,21 +56,24 @@ class ResponseCache:
     def __init__(self, size: int) -> None:
         self.size = size
         self._entries: OrderedDict[Any, CachedAnswer] = OrderedDict()
+        self.stats = cache_stats("response")
 
     def get(self, key: Any, version: str) -> CachedAnswer | None:
         if not self.size:
             return None
         entry = self._entries.get(key)
-        if entry is None:
-            return None
-        if entry.version != version:
+        if entry is not None and entry.version != version:
             del self._entries[key]
+            entry = None
+        if entry is None:
+            self.stats.misses += 1
             return None
+        self.stats.hits += 1
         self._entries.move_to_end(key)
         return entry
 
-    def put(self, key: Any, version: str, body: bytes, media: str) -> CachedAnswer:
-        entry = CachedAnswer(version, body, media, etag_for(version, body))
+    def put(self, key: Any, version: str, body: bytes, media: str, operation: str = "") -> CachedAnswer:
+        entry = CachedAnswer(version, body, media, etag_for(version, body), operation)
         if self.size and len(body) <= MAX_ENTRY_BYTES:
             self._entries[key] = entry
             self._entries.move_to_end(key)

@@ -51,6 +51,7 @@ def _environment_help() -> str:
         "introspection": "true",
         "graphiql": "true",
         "compiled_execution": "true",
+        "metrics": "false",
     }
     width = max(len(_env(name)) for name in settings)
     lines = [f"  {_env(name):<{width}}  default: {shown.get(name, value)}" for name, value in settings.items()]
@@ -135,6 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(env NEWSGRAPH_COMPILED_EXECUTION=false; default: on)",
     )
     serve.add_argument(
+        "--metrics",
+        action="store_true",
+        default=None,
+        help="serve GET /metrics in the Prometheus text format (env NEWSGRAPH_METRICS; default: off, 404)",
+    )
+    serve.add_argument(
         "--loop",
         choices=("asyncio", "uvloop", "auto"),
         default="asyncio",
@@ -215,6 +222,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     if getattr(args, "no_compiled_execution", False):
         overrides["compiled_execution"] = False
     overrides["response_cache"] = getattr(args, "response_cache", None)
+    overrides["metrics"] = getattr(args, "metrics", None)
     for name in vars(Limits()):
         overrides[name] = getattr(args, name, None)
     return Settings.from_env(**overrides)
@@ -357,6 +365,7 @@ def _settings_env(settings: Settings) -> dict[str, str]:
         _env("graphiql"): "true" if settings.graphiql else "false",
         _env("response_cache"): str(settings.response_cache),
         _env("compiled_execution"): "true" if settings.compiled_execution else "false",
+        _env("metrics"): "true" if settings.metrics else "false",
     }
     for name, value in vars(settings.limits).items():
         env[_env(name)] = str(value)

@@ -46,6 +46,8 @@ class Settings:
     response_cache: int = 1024
     # The compiled execution path (graph.plan); off runs every query through graphql-core.
     compiled_execution: bool = True
+    # GET /metrics in the Prometheus text format (graph.metrics); off answers 404.
+    metrics: bool = False
     limits: Limits = field(default_factory=Limits)
 
     @classmethod

@@ -41,7 +41,7 @@ import orjson
 
 from graph import limits as query_limits
 from graph.lru import LRU
-from graph.plan import PlanCache, Runtime, run_plan
+from graph.plan import PLAN_FALLBACKS, PlanCache, Runtime, run_plan
 from graph.config import Limits
 from graph.errors import BAD_USER_INPUT, INTERNAL, PARSE_FAILED, QUERY_TOO_COMPLEX, VALIDATION_FAILED
 
@@ -143,7 +143,7 @@ class Executor:
         self.limits = limits
         self.introspection = introspection
         self.compiled = compiled
-        self._prepared: LRU = LRU(CACHE_SIZE)
+        self._prepared: LRU = LRU(CACHE_SIZE, name="parsed_documents")
         self._plans = PlanCache(schema)
         # MaxIntrospectionDepthRule is graphql-core's recommended (not specified)
         # rule that stops `__schema { types { fields { type { fields ...` bombs.
@@ -252,7 +252,8 @@ class Executor:
                 data = await run_plan(plan, runtime)
         except TimeoutError:
             return self._timed_out()
-        except Exception:  # noqa: BLE001 - Fallback, or anything odd: graphql-core answers (and reports) it
+        except Exception as exc:  # noqa: BLE001 - Fallback, or anything odd: graphql-core answers (and reports) it
+            PLAN_FALLBACKS[type(exc).__name__] += 1
             return None
         return Outcome("ok", {"data": data})
 

@@ -12,6 +12,8 @@ import hashlib
 from collections import OrderedDict
 from typing import Any
 
+from graph.lru import cache_stats
+
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
 
@@ -40,6 +42,7 @@ class PersistedQueries:
     def __init__(self, size: int = 10_000) -> None:
         self.size = size
         self._queries: OrderedDict[str, str] = OrderedDict()
+        self.stats = cache_stats("persisted_queries")
 
     def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> str | None:
         """The query text to run: the given one (checked and remembered) or the remembered one."""
@@ -49,7 +52,9 @@ class PersistedQueries:
         if query is None:
             known = self._queries.get(digest)
             if known is None:
+                self.stats.misses += 1
                 raise PersistedQueryError("PersistedQueryNotFound", NOT_FOUND)
+            self.stats.hits += 1
             self._queries.move_to_end(digest)
             return known
         if hashlib.sha256(query.encode()).hexdigest() != digest:

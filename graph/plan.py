@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -45,6 +45,7 @@ from graphql import (
 from graphql.execution.values import get_argument_values, get_directive_values, get_variable_values
 
 from graph import filters, search
+from graph.lru import cache_stats
 from graph.filters import Compare, FilterError, ProviderIs
 from graph.schema import paging
 from graph.schema.inputs import to_filter
@@ -203,6 +204,10 @@ class Compiler:
         return plan
 
 
+# Queries the compiled plan handed to graphql-core, by the class name of what it raised (/metrics).
+PLAN_FALLBACKS: Counter[str] = Counter()
+
+
 class PlanCache:
     """Compiled plans by (document, operation name, variables)."""
 
@@ -210,6 +215,7 @@ class PlanCache:
         self.schema = schema
         self.size = size
         self._plans: OrderedDict[Any, SelectionPlan] = OrderedDict()
+        self.stats = cache_stats("plan")
 
     def get(
         self, document: DocumentNode, operation: OperationDefinitionNode, raw_variables: Mapping[str, Any] | None, key: Any
@@ -217,8 +223,10 @@ class PlanCache:
         if key is not None:
             plan = self._plans.get(key)
             if plan is not None:
+                self.stats.hits += 1
                 self._plans.move_to_end(key)
                 return plan
+            self.stats.misses += 1
         coerced = get_variable_values(self.schema, operation.variable_definitions or (), dict(raw_variables or {}))
         if isinstance(coerced, list):
             raise Fallback("variables do not coerce")
