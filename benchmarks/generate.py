@@ -32,6 +32,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 DEFAULT_COUNT = 10_000
+# Changes when the same seed gives other files (benchmarks keep corpora and databases by it).
+GENERATOR_VERSION = 2
 PROVIDER_COUNT = 400
 START = datetime(2019, 1, 1, tzinfo=timezone.utc)
 SPAN_MINUTES = 3 * 365 * 24 * 60
