@@ -54,6 +54,7 @@ from benchmarks.http_bench import WORK, WRK_DONE, Result, Server, newsgraph_serv
 from graph.schema.paging import encode_cursor
 from graph.store.base import OrderKey
 
+WARM_SECONDS = 1.0  # of each kind, with bodies of its own, before a server's rows (JITs, plan caches, pools)
 CHECKED = 5  # bodies of each kind sent before the rows: checked for errors, totalCount compared across servers
 CHAIN_PAGES = 5
 PAGE_ORDER = (OrderKey("publishedDateTime", True), OrderKey("id"))
@@ -293,8 +294,7 @@ def chain(corpus: Corpus, domain: str, before: str) -> list[dict[str, Any]]:
         end = start + 20 * (page + 1)
         if end >= len(items):
             break
-        date, article_id = items[end - 1]
-        after = encode_cursor(PAGE_ORDER, [date, article_id])
+        after = list(items[end - 1])  # [date, id] of the page's last item: each server makes its cursor of it
     return pages
 
 
@@ -317,7 +317,12 @@ class Target:
 
     def body(self, kind: Kind, values: dict[str, Any]) -> bytes:
         values = {k: v for k, v in values.items() if k != "page"}
+        if values.get("after"):
+            values["after"] = encode_cursor(PAGE_ORDER, values["after"])
         return json.dumps({"query": kind.query, "variables": values}, ensure_ascii=False).encode()
+
+    def end_cursor(self, payload: dict[str, Any]) -> str | None:
+        return payload["data"]["articles"]["pageInfo"]["endCursor"]
 
     def total(self, kind: Kind, payload: dict[str, Any]) -> int | None:
         if kind.key == "a":
@@ -433,12 +438,13 @@ def check_cursors(target: Target, kind: Kind, chains: list[dict[str, Any]]) -> N
     for values in chains:
         if values.get("page", 1) >= CHAIN_PAGES:
             continue
-        payload = json.loads(post_raw(target.url, target.body(kind, values)))
-        info = payload["data"]["articles"]["pageInfo"]
+        end_cursor = target.end_cursor(json.loads(post_raw(target.url, target.body(kind, values))))
         following = [c for c in chains if c["domain"] == values["domain"] and c["before"] == values["before"]
                      and c["page"] == values["page"] + 1]
-        if following and following[0]["after"] != info["endCursor"]:
-            raise RuntimeError(f"precomputed cursor differs from the server's: {following[0]['after']} != {info['endCursor']}")
+        if following:
+            ours = json.loads(target.body(kind, following[0]))["variables"]["after"]
+            if ours != end_cursor:
+                raise RuntimeError(f"{target.name}: precomputed cursor differs from the server's: {ours} != {end_cursor}")
 
 
 def run_size(count: int, duration: float, connection_counts: list[int], kinds: list[Kind], peers: list[str]) -> dict[str, Any]:
@@ -451,12 +457,13 @@ def run_size(count: int, duration: float, connection_counts: list[int], kinds: l
     pools: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for kind in kinds:
         per_row = int(BODIES_PER_SECOND[kind.key] * duration)
-        wanted = CHECKED * (CHAIN_PAGES if kind.key == "b" else 1) + per_row * len(connection_counts)
+        warm = int(BODIES_PER_SECOND[kind.key] * WARM_SECONDS)
+        wanted = CHECKED * (CHAIN_PAGES if kind.key == "b" else 1) + warm + per_row * len(connection_counts)
         values = variables(kind.key, corpus, wanted, rng)
         rng.shuffle(values) if kind.key not in ("a", "b") else None
         checked_n = CHECKED * (CHAIN_PAGES if kind.key == "b" else 1)
-        pool = {"check": values[:checked_n]}
-        rest = values[checked_n:]
+        pool = {"check": values[:checked_n], "warm": values[checked_n : checked_n + warm]}
+        rest = values[checked_n + warm :]
         share = len(rest) // len(connection_counts)
         for n, c in enumerate(connection_counts):
             pool[f"c{c}"] = rest[n * share : (n + 1) * share]
@@ -482,9 +489,12 @@ def run_size(count: int, duration: float, connection_counts: list[int], kinds: l
                 out["notes"][name] = target.search_note
             for kind in kinds:
                 pool = pools[kind.key]
-                if kind.key == "b" and target.name == "newsgraph":
+                if kind.key == "b":
                     check_cursors(target, kind, pool["check"])
                 out["totals"][(target.name, kind.key)] = check(target, kind, pool["check"])
+                warm_path = rows_dir / f"{target.name}-{kind.key}-warm.jsonl"
+                warm_path.write_bytes(b"".join(target.body(kind, values) + b"\n" for values in pool["warm"]))
+                run_wrk(target.url, write_script(warm_path), WARM_SECONDS, max(connection_counts))
                 for c in connection_counts:
                     path = rows_dir / f"{target.name}-{kind.key}-c{c}.jsonl"
                     with open(path, "wb") as f:
