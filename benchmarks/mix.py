@@ -43,6 +43,7 @@ import shutil
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -425,7 +426,14 @@ def check(target: Target, kind: Kind, checked: list[dict[str, Any]]) -> list[int
     """Send the check bodies; every answer must have data and no errors. Their totals, for comparison."""
     totals = []
     for values in checked:
-        raw = post_raw(target.url, target.body(kind, values))
+        try:
+            raw = post_raw(target.url, target.body(kind, values))
+        except urllib.error.HTTPError as exc:
+            time.sleep(5)  # a server still busy with what the last row left in flight: once more
+            try:
+                raw = post_raw(target.url, target.body(kind, values))
+            except urllib.error.HTTPError as again:
+                raise RuntimeError(f"{target.name} {kind.name}: HTTP {again.code}: {again.read()[:300]!r}") from exc
         payload = json.loads(raw)
         if payload.get("errors") or payload.get("data") is None:
             raise RuntimeError(f"{target.name} {kind.name}: {raw[:500]!r} for {values}")
@@ -489,9 +497,14 @@ def run_size(count: int, duration: float, connection_counts: list[int], kinds: l
                 out["notes"][name] = target.search_note
             for kind in kinds:
                 pool = pools[kind.key]
-                if kind.key == "b":
-                    check_cursors(target, kind, pool["check"])
-                out["totals"][(target.name, kind.key)] = check(target, kind, pool["check"])
+                try:
+                    if kind.key == "b":
+                        check_cursors(target, kind, pool["check"])
+                    out["totals"][(target.name, kind.key)] = check(target, kind, pool["check"])
+                except RuntimeError as exc:
+                    out["notes"][f"{target.name} {kind.name}"] = f"not measured: {exc}"
+                    print(f"[{count:,}] {exc}", file=sys.stderr, flush=True)
+                    continue
                 warm_path = rows_dir / f"{target.name}-{kind.key}-warm.jsonl"
                 warm_path.write_bytes(b"".join(target.body(kind, values) + b"\n" for values in pool["warm"]))
                 run_wrk(target.url, write_script(warm_path), WARM_SECONDS, max(connection_counts))
@@ -537,7 +550,9 @@ def report(results: list[dict[str, Any]]) -> None:
         n = result["count"]
         print(f"\n== frontend mix, {n:,} articles (variables never repeated; newsgraph response cache off)")
         print(HEADER)
-        for row in sorted(result["rows"], key=lambda r: (r.connections != max(x.connections for x in result["rows"]), r.kind.key, r.target)):
+        order = list(dict.fromkeys(r.target for r in result["rows"]))  # newsgraph first, then peers as asked
+        most = max(x.connections for x in result["rows"])
+        for row in sorted(result["rows"], key=lambda r: (r.connections != most, r.kind.key, order.index(r.target))):
             print_row(n, row)
         print("cache names: resp = response, apq = persisted queries, parse = parsed documents, plan = compiled plans,\n"
               "match = match lists, facet = facets, prov = provider lists, docs = decoded documents ('-': not used)")
@@ -572,8 +587,14 @@ def main(argv: list[str] | None = None) -> int:
     connections = [int(c) for c in args.connections.split(",") if c]
     peers = [p for p in args.peers.split(",") if p]
     results = []
-    for size in (int(s) for s in args.sizes.split(",") if s):
-        results.append(run_size(size, args.duration, connections, kinds, peers))
+    try:
+        for size in (int(s) for s in args.sizes.split(",") if s):
+            results.append(run_size(size, args.duration, connections, kinds, peers))
+    finally:
+        if peers:
+            from benchmarks.peers import shutdown
+
+            shutdown(peers)
     report(results)
     return 0
 

@@ -24,3 +24,11 @@ def start_peer(name: str, db: Path, corpus: Any) -> tuple[Any, dict[str, Any]]:
 
         return datasette_peer.start(db, corpus)
     raise ValueError(f"unknown peer {name!r} (known: {', '.join(PEERS)})")
+
+
+def shutdown(names: list[str]) -> None:
+    """Stop what the peers left running between sizes (PostgreSQL)."""
+    if "postgraphile" in names:
+        from benchmarks.peers import postgraphile_peer
+
+        postgraphile_peer.stop_postgres()

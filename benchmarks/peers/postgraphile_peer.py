@@ -120,6 +120,11 @@ def start_postgres() -> str:
     return out.strip().split("=", 1)[1].rsplit("/", 1)[0]  # postgresql://postgres@127.0.0.1:PORT
 
 
+def stop_postgres() -> None:
+    env = {**os.environ, "NEWSGRAPH_PG_PORT": PG_PORT, "NEWSGRAPH_PG_DIR": PG_DIR}
+    subprocess.run(["bash", str(ROOT / "scripts" / "postgres-test-server.sh"), "stop"], env=env, capture_output=True)
+
+
 def postmaster_pid() -> int:
     return int(Path(PG_DIR, "data", "postmaster.pid").read_text().split()[0])
 
