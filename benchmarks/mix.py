@@ -556,7 +556,7 @@ def report(results: list[dict[str, Any]]) -> None:
             print_row(n, row)
         print("cache names: resp = response, apq = persisted queries, parse = parsed documents, plan = compiled plans,\n"
               "match = match lists, facet = facets, prov = provider lists, docs = decoded documents ('-': not used)")
-        names = sorted({t for t, _ in result["totals"]})
+        names = list(dict.fromkeys(t for t, _ in result["totals"]))  # newsgraph first
         if len(names) > 1:
             print("\ncheck: totalCount (for (a) found or not, for (b) items on the page) of the first requests of each kind")
             for kind in KINDS:
