@@ -10,12 +10,21 @@ layout, with realistic variety: several hundred providers on a long-tail
 0-4 related items (some pointing at other generated articles' URLs, so
 ``Related.article`` resolves), some mojibake, some non-ASCII text, dates over
 three years, and bodies from empty to a few thousand characters.
+
+Text is drawn from a Zipf-distributed vocabulary of 40,000 words (weight
+1/rank): a head of real English words, then pseudo-words, names and places
+made from syllables by a generator seeded with ``seed``. Most words are rare,
+as in real news, so a search term matches anywhere from nearly every article
+("the") to a handful; with a few hundred words every term matched ~80% of the
+articles and search measurements meant little.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import bisect
+import itertools
 import json
 import random
 from dataclasses import dataclass
@@ -23,18 +32,33 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 DEFAULT_COUNT = 10_000
+# Changes when the same seed gives other files (benchmarks keep corpora and databases by it).
+GENERATOR_VERSION = 2
 PROVIDER_COUNT = 400
 START = datetime(2019, 1, 1, tzinfo=timezone.utc)
 SPAN_MINUTES = 3 * 365 * 24 * 60
 
-WORDS = (
+# The head of the vocabulary, most frequent first: function words, then news words.
+COMMON_WORDS = (
+    "the of and to in a for on that is with said by at as from it was be has have are an will its "
+    "new after over more than about who not but this their they were been year years two first also "
     "police city council court data privacy facial recognition vision model research university "
     "school election vote market bank energy climate water housing health hospital vaccine virus "
     "study report emails records lawsuit judge federal state county mayor budget tax policy "
     "technology software robot drone camera network security breach hacker cloud startup funding "
-    "investors chip phone network satellite rocket launch science ocean forest wildfire storm flood "
+    "investors chip phone satellite rocket launch science ocean forest wildfire storm flood "
     "transit train airport traffic road bridge museum artist music film festival sports team season"
 ).split()
+VOCABULARY_SIZE = 40_000
+ZIPF_EXPONENT = 1.0
+SYLLABLES = tuple(
+    onset + vowel + coda
+    for onset in ("", "b", "br", "c", "d", "dr", "f", "g", "gr", "h", "k", "kr", "l", "m", "n", "p", "pl",
+                  "r", "s", "st", "sh", "t", "tr", "v", "w", "z")
+    for vowel in ("a", "e", "i", "o", "u", "ai", "ou")
+    for coda in ("", "", "n", "r", "s", "l", "m", "x")
+)
+PLACE_SUFFIXES = ("ville", "burg", "ton", "ford", "stad", "grad", "haven", "polis", "dale", "mouth")
 TOPIC_ROOTS = (
     "AI", "Machine Learning", "Computer Vision", "Robotics", "Privacy", "Surveillance", "Policing",
     "Elections", "Climate", "Energy", "Health", "Vaccines", "Housing", "Education", "Transit",
@@ -88,13 +112,47 @@ def _topics() -> list[str]:
     return vocabulary  # 40 roots x 5 = 200
 
 
+@dataclass(frozen=True)
+class Vocabulary:
+    """Words most frequent first, with cumulative Zipf weights for ``random.choices``."""
+
+    words: tuple[str, ...]
+    cumulative: tuple[float, ...]
+
+    def draw(self, rng: random.Random, k: int) -> list[str]:
+        return rng.choices(self.words, cum_weights=self.cumulative, k=k)
+
+
+def vocabulary(seed: int = 1, size: int = VOCABULARY_SIZE) -> Vocabulary:
+    """The Zipf vocabulary of a seed: COMMON_WORDS, then pseudo-words (80%), names (12%) and places (8%),
+    each distinct, interleaved in a seeded order so that the tail mixes all three kinds."""
+    rng = random.Random(f"vocabulary-{seed}")
+    words = list(dict.fromkeys(COMMON_WORDS))
+    seen = set(words)
+    while len(words) < size:
+        syllables = "".join(rng.choice(SYLLABLES) for _ in range(rng.choice((1, 2, 2, 2, 3, 3, 4))))
+        kind = rng.random()
+        if kind < 0.12:
+            word = syllables.capitalize()
+        elif kind < 0.20:
+            word = (syllables + rng.choice(PLACE_SUFFIXES)).capitalize()
+        else:
+            word = syllables
+        if len(word) < 2 or word.casefold() in seen:
+            continue
+        seen.add(word.casefold())
+        words.append(word)
+    weights = (1.0 / (rank + 1) ** ZIPF_EXPONENT for rank in range(len(words)))
+    return Vocabulary(tuple(words), tuple(itertools.accumulate(weights)))
+
+
 def _mojibake(text: str) -> str:
     return text.encode("utf-8").decode("cp1252", errors="replace")
 
 
-def _sentence(rng: random.Random, low: int, high: int, mojibake: float = 0.03) -> str:
-    """Words; 15% of sentences carry a non-ASCII word and a few (``mojibake``) a mis-decoded character."""
-    words = [rng.choice(WORDS) for _ in range(rng.randint(low, high))]
+def _sentence(rng: random.Random, words_of: Vocabulary, low: int, high: int, mojibake: float = 0.03) -> str:
+    """Zipf-drawn words; 15% of sentences carry a non-ASCII word and a few (``mojibake``) a mis-decoded character."""
+    words = words_of.draw(rng, rng.randint(low, high))
     if rng.random() < 0.15:
         words[rng.randrange(len(words))] = rng.choice(NON_ASCII_WORDS + PLACES)
     if rng.random() < mojibake:
@@ -146,12 +204,12 @@ def _secured(rng: random.Random) -> str:
     return f"{token};{base64.b64encode(rng.randbytes(16)).decode()}"
 
 
-def _body(rng: random.Random) -> str:
+def _body(rng: random.Random, words: Vocabulary) -> str:
     if rng.random() < 0.2:
         return ""
     paragraphs = []
     for _ in range(rng.randint(1, 8)):
-        paragraphs.append(" ".join(_sentence(rng, 6, 20, mojibake=0.01) + "." for _ in range(rng.randint(1, 6))))
+        paragraphs.append(" ".join(_sentence(rng, words, 6, 20, mojibake=0.01) + "." for _ in range(rng.randint(1, 6))))
     return "\n\n".join(paragraphs) + "\n"
 
 
@@ -169,8 +227,9 @@ def generate(out_dir: str | Path, count: int = DEFAULT_COUNT, seed: int = 1) -> 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     providers, weights = _providers(rng)
-    vocabulary = _topics()
-    topic_weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(vocabulary))]
+    topic_names = _topics()
+    topic_weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(topic_names))]
+    words = vocabulary(seed)
     width = max(3, len(str(count - 1)))
 
     # Articles first, so related items can point at other generated articles' URLs.
@@ -178,7 +237,7 @@ def generate(out_dir: str | Path, count: int = DEFAULT_COUNT, seed: int = 1) -> 
     for _ in range(count):
         provider = rng.choices(providers, weights)[0]
         moment = _when(rng)
-        title = _sentence(rng, 5, 14)
+        title = _sentence(rng, words, 5, 14)
         slug = "-".join(title.lower().split()[:8])
         slug = "".join(c for c in slug if c.isascii() and (c.isalnum() or c == "-")) or "story"
         articles.append(_Article(provider, moment, title, _urls(provider, moment, f"{slug}-{rng.randrange(10**6)}")))
@@ -186,7 +245,7 @@ def generate(out_dir: str | Path, count: int = DEFAULT_COUNT, seed: int = 1) -> 
     paths = []
     for n, item in enumerate(articles):
         lines = ["---", "category: news", f"title: {_quote(item.title)}"]
-        lines.append(f"excerpt: {_quote(_sentence(rng, 15, 45))}")
+        lines.append(f"excerpt: {_quote(_sentence(rng, words, 15, 45))}")
         lines.append(f"publishedDateTime: {_stamp(item.moment)}")
         for key, url in item.urls.items():
             lines.append(f"{key}: {_quote(url)}")
@@ -195,7 +254,7 @@ def generate(out_dir: str | Path, count: int = DEFAULT_COUNT, seed: int = 1) -> 
         lines.append(f"heat: {rng.choice((-1, -1, 0, rng.randint(1, 1000)))}")
         lines.append(f"published: {'true' if rng.random() < 0.7 else 'false'}")
         lines += ["", "provider:", f"  name: {_quote(item.provider.name)}", f"  domain: {item.provider.domain}"]
-        topics = sorted({rng.choices(vocabulary, topic_weights)[0] for _ in range(rng.randint(1, 4))})
+        topics = sorted({rng.choices(topic_names, topic_weights)[0] for _ in range(rng.randint(1, 4))})
         lines += ["", "topics:", *(f"  - {_quote(t)}" for t in topics)]
         image_count = rng.choice((0, 1, 1, 1, 2, 3))
         if image_count:
@@ -206,9 +265,9 @@ def generate(out_dir: str | Path, count: int = DEFAULT_COUNT, seed: int = 1) -> 
         if related_count:
             lines += ["", "related:"]
             for _ in range(related_count):
-                lines += _related_lines(rng, articles, providers, weights)
+                lines += _related_lines(rng, words, articles, providers, weights)
         lines += ["", f"secured: {_quote(_secured(rng))}", "---", ""]
-        text = "\n".join(lines) + _body(rng)
+        text = "\n".join(lines) + _body(rng, words)
         path = out / f"{n:0{width}d}_{rng.getrandbits(64):016x}.txt"
         path.write_text(text, encoding="utf-8")
         paths.append(path)
@@ -216,7 +275,7 @@ def generate(out_dir: str | Path, count: int = DEFAULT_COUNT, seed: int = 1) -> 
 
 
 def _related_lines(
-    rng: random.Random, articles: list[_Article], providers: list[Provider], weights: list[float]
+    rng: random.Random, words: Vocabulary, articles: list[_Article], providers: list[Provider], weights: list[float]
 ) -> list[str]:
     if rng.random() < 0.3:  # another generated article: Related.article resolves to it
         other = rng.choice(articles)
@@ -225,12 +284,12 @@ def _related_lines(
     else:
         provider = rng.choices(providers, weights)[0]
         moment = _when(rng)
-        title = _sentence(rng, 5, 14)
+        title = _sentence(rng, words, 5, 14)
         urls = {k: v for k, v in _urls(provider, moment, f"story-{rng.getrandbits(32):08x}").items() if k != "originalUrl"}
     if rng.random() < 0.4:
         urls.pop("ampWebUrl", None)
         urls.pop("cdnAmpWebUrl", None)
-    lines = [f"  - title: {_quote(title)}", f"    excerpt: {_quote(_sentence(rng, 15, 45))}"]
+    lines = [f"  - title: {_quote(title)}", f"    excerpt: {_quote(_sentence(rng, words, 15, 45))}"]
     lines.append(f"    publishedDateTime: {_stamp(moment)}")
     lines += [f"    {key}: {_quote(url)}" for key, url in urls.items()]
     lines.append("    type: article")

@@ -70,6 +70,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int = 0
 
 
 def free_port() -> int:
@@ -114,6 +115,17 @@ def _lua_string(text: str) -> str:
     return f"[{'=' * level}[{text}]{'=' * level}]"
 
 
+# wrk's summary as one JSON line: latency percentiles (us), errors, and requests sent.
+WRK_DONE = (
+    "done = function(summary, latency, requests)\n"
+    '  io.write(string.format("JSON {\\"p50\\": %d, \\"p99\\": %d, \\"errors\\": %d, \\"requests\\": %d}\\n",\n'
+    "    latency:percentile(50), latency:percentile(99),\n"
+    "    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout,\n"
+    "    summary.requests))\n"
+    "end\n"
+)
+
+
 def wrk(url: str, bodies: list[bytes], duration: float, connections: int) -> Result:
     """Drive url with POSTs cycling through bodies; wrk's own latency distribution."""
     script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
@@ -124,16 +136,15 @@ def wrk(url: str, bodies: list[bytes], duration: float, connections: int) -> Res
             script.write("  " + _lua_string(body.decode()) + ",\n")
         script.write("}\ni = 0\nrequest = function()\n  i = i % #bodies + 1\n")
         script.write("  return wrk.format(nil, nil, nil, bodies[i])\nend\n")
-        script.write(
-            "done = function(summary, latency, requests)\n"
-            '  io.write(string.format("JSON {\\"p50\\": %d, \\"p99\\": %d, \\"errors\\": %d}\\n",\n'
-            "    latency:percentile(50), latency:percentile(99),\n"
-            "    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout))\n"
-            "end\n"
-        )
+        script.write(WRK_DONE)
+    return run_wrk(url, script.name, duration, connections)
+
+
+def run_wrk(url: str, script_path: str, duration: float, connections: int) -> Result:
+    """Run wrk (one thread) with a Lua script that ends with WRK_DONE; the script file is deleted after."""
     try:
         output = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--timeout", "10s", "-s", script.name, url],
+            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--timeout", "10s", "-s", script_path, url],
             capture_output=True,
             text=True,
         )
@@ -141,10 +152,10 @@ def wrk(url: str, bodies: list[bytes], duration: float, connections: int) -> Res
             raise RuntimeError(f"wrk failed: {output.stderr.strip() or output.stdout.strip()}")
         output = output.stdout
     finally:
-        os.unlink(script.name)
+        os.unlink(script_path)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     stats = json.loads(re.search(r"JSON (\{.*\})", output).group(1))
-    return Result(rps, stats["p50"] / 1000, stats["p99"] / 1000, stats["errors"])
+    return Result(rps, stats["p50"] / 1000, stats["p99"] / 1000, stats["errors"], stats["requests"])
 
 
 class Server:
@@ -176,9 +187,10 @@ class Server:
             self.process.kill()
 
 
-def newsgraph_server(db: Path, cache: bool, loop: str = "asyncio") -> Server:
+def newsgraph_server(db: Path, cache: bool, loop: str = "asyncio", metrics: bool = False) -> Server:
     port = free_port()
-    env = {"NEWSGRAPH_DB": str(db), "NEWSGRAPH_RESPONSE_CACHE": "1024" if cache else "0"}
+    env = {"NEWSGRAPH_DB": str(db), "NEWSGRAPH_RESPONSE_CACHE": "1024" if cache else "0",
+           "NEWSGRAPH_METRICS": "true" if metrics else "false"}
     argv = [sys.executable, "-m", "uvicorn", "graph.app:app_from_env", "--factory", "--host", "127.0.0.1",
             "--port", str(port), "--loop", loop, "--log-level", "warning", "--no-access-log"]
     return Server(argv, env, port)
@@ -199,11 +211,12 @@ def naive_server(db: Path) -> Server:
 
 def prepare(count: int) -> Path:
     """A seeded TinyDB file of `count` generated articles (kept between runs)."""
-    from benchmarks.generate import generate
+    from benchmarks.generate import GENERATOR_VERSION, generate
 
-    corpus = WORK / f"corpus-{count}"
-    db = WORK / f"db-{count}.json"
-    if db.exists() and not (WORK / f".db-{count}.json.snapshot").exists():
+    # Named by the generator's version: a corpus of an older generator is not reused.
+    corpus = WORK / f"corpus-{count}-v{GENERATOR_VERSION}"
+    db = WORK / f"db-{count}-v{GENERATOR_VERSION}.json"
+    if db.exists() and not (WORK / f".{db.name}.snapshot").exists():
         db.unlink()  # written by an older newsgraph: seed it again so that the server starts as it would now
     if not db.exists():
         if not corpus.exists():

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,7 @@ from graph.errors import BAD_USER_INPUT, QUERY_TOO_COMPLEX
 from graph.executor import ALL_OPERATIONS, Executor, NotAllowed, Outcome, error_payload, internal_error
 from graph.graphiql import STATIC_PATH, graphiql_page, static_files
 from graph.logs import configure_logging
+from graph.metrics import Metrics
 from graph.persisted import PersistedQueries, PersistedQueryError
 from graph.schema import schema as strawberry_schema
 from graph.schema.context import Context
@@ -241,8 +243,9 @@ def not_allowed(request: Request) -> str:
 class GraphQLEndpoint:
     """/graphql as an ASGI app: negotiate, read, answer from the cache or run, render."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics | None = None) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.executor = Executor(
             strawberry_schema._schema,
             settings.limits,
@@ -255,7 +258,12 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
-        response = await self.handle(request)
+        if self.metrics is None:
+            response = await self.handle(request)
+        else:
+            started = time.perf_counter()
+            response = await self.handle(request)
+            self.metrics.observe(scope.get(OPERATION) or "anonymous", _outcome(scope, response.status_code), started)
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
@@ -279,8 +287,13 @@ class GraphQLEndpoint:
             key = (request.method, media, raw)
             cached = self.cache.get(key, reader.version)
             if cached is not None:
+                request.scope[OPERATION] = cached.operation
+                request.scope[OUTCOME] = "cached"
                 return self.answer(request, cached)
             params = get_params()
+            operation = ""
+            if self.metrics is not None:
+                operation = request.scope[OPERATION] = self.metrics.operation(params.operation_name, params.query)
             outcome = await self.run(request, params, reader)
             failure = getattr(reader, "failure", None)
             if failure is not None:
@@ -298,7 +311,9 @@ class GraphQLEndpoint:
             return self.refuse(Refusal.internal(500, "while handling a request", exc), media or JSON)
         if outcome.kind == "ok" and "errors" not in outcome.payload:
             # Only complete answers are kept: errors may be passing (a timeout, a store hiccup).
-            return self.answer(request, self.cache.put(key, reader.version, orjson.dumps(outcome.payload), media))
+            answer = self.cache.put(key, reader.version, orjson.dumps(outcome.payload), media, operation)
+            return self.answer(request, answer)
+        request.scope[OUTCOME] = "errors" if outcome.kind == "ok" else "request_error"
         return self.render(outcome, media)
 
     async def reader(self, request: Request) -> Any:
@@ -342,6 +357,26 @@ class GraphQLEndpoint:
     def refuse(refusal: Refusal, media: str) -> Response:
         headers = {"Vary": "Accept", **refusal.headers}
         return JSONBytes({"errors": [refusal.error]}, refusal.status, media, headers=headers)
+
+
+# Where the endpoint notes, in the request's scope, what /metrics counts a request under.
+OPERATION = "newsgraph.operation"
+OUTCOME = "newsgraph.outcome"
+
+
+def _outcome(scope: Any, status: int) -> str:
+    if status >= 500:
+        return "internal_error"
+    outcome = scope.get(OUTCOME)
+    if outcome is not None:
+        return outcome
+    return "ok" if status < 400 else "refused"
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    metrics: Metrics = request.app.state.metrics
+    body = await metrics.render(request.app.state.store)
+    return Response(body, 200, media_type=metrics.content_type)
 
 
 async def healthz(request: Request) -> Response:
@@ -390,14 +425,19 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             if own:
                 await app.state.store.close()
 
+    metrics = Metrics() if settings.metrics else None
     routes: list[BaseRoute] = [
         # No methods= here: the endpoint answers every method itself (405 with Allow: GET, POST).
-        Route("/graphql", GraphQLEndpoint(settings)),
+        Route("/graphql", GraphQLEndpoint(settings, metrics)),
         Route("/healthz", healthz, methods=["GET"]),
     ]
+    if metrics is not None:
+        routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
     if settings.graphiql:
         routes.append(Mount(STATIC_PATH, app=static_files(), name="graphiql-static"))
-    return Starlette(routes=routes, middleware=cors_middleware(settings), lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=cors_middleware(settings), lifespan=lifespan)
+    app.state.metrics = metrics
+    return app
 
 
 def app_from_env() -> Starlette:

@@ -28,6 +28,7 @@ class CachedAnswer:
     body: bytes
     media: str
     etag: str
+    operation: str = ""  # the operation's label in /metrics
 
 
 def etag_for(version: str, body: bytes) -> str:
@@ -62,7 +63,7 @@ class ResponseCache:
     def __init__(self, size: int, budget: int) -> None:
         self.size = size
         self.budget = budget
-        self._entries = LRU(size, budget)
+        self._entries = LRU(size, budget, name="response")
 
     def get(self, key: Any, version: str) -> CachedAnswer | None:
         if not self.size or not self.budget:
@@ -75,8 +76,8 @@ class ResponseCache:
             return None
         return entry
 
-    def put(self, key: Any, version: str, body: bytes, media: str) -> CachedAnswer:
-        entry = CachedAnswer(version, body, media, etag_for(version, body))
+    def put(self, key: Any, version: str, body: bytes, media: str, operation: str = "") -> CachedAnswer:
+        entry = CachedAnswer(version, body, media, etag_for(version, body), operation)
         if self.size and self.budget and len(body) <= MAX_ENTRY_BYTES:
             self._entries.keep(key, entry, weight=len(body) + _key_bytes(key) + ENTRY_OVERHEAD_BYTES)
         return entry

@@ -54,6 +54,7 @@ def _environment_help() -> str:
         "graphiql": "true",
         "compiled_execution": "true",
         "create": "false",
+        "metrics": "false",
     }
     width = max(len(_env(name)) for name in settings)
     lines = [f"  {_env(name):<{width}}  default: {shown.get(name, value)}" for name, value in settings.items()]
@@ -173,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(env NEWSGRAPH_COMPILED_EXECUTION=false; default: on)",
     )
     serve.add_argument(
+        "--metrics",
+        action="store_true",
+        default=None,
+        help="serve GET /metrics in the Prometheus text format (env NEWSGRAPH_METRICS; default: off, 404)",
+    )
+    serve.add_argument(
         "--loop",
         choices=("asyncio", "uvloop", "auto"),
         default="asyncio",
@@ -258,6 +265,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     for name in ("response_cache", "response_cache_bytes", "persisted_queries", "persisted_query_bytes",
                  "query_cache_bytes"):
         overrides[name] = getattr(args, name, None)
+    overrides["metrics"] = getattr(args, "metrics", None)
     for name in vars(Limits()):
         overrides[name] = getattr(args, name, None)
     return Settings.from_env(**overrides)
@@ -479,6 +487,7 @@ def _settings_env(settings: Settings) -> dict[str, str]:
         _env("persisted_query_bytes"): str(settings.persisted_query_bytes),
         _env("query_cache_bytes"): str(settings.query_cache_bytes),
         _env("compiled_execution"): "true" if settings.compiled_execution else "false",
+        _env("metrics"): "true" if settings.metrics else "false",
     }
     for name, value in vars(settings.limits).items():
         env[_env(name)] = str(value)

@@ -70,6 +70,8 @@ class Settings:
     query_cache_bytes: int = 16 << 20
     # The compiled execution path (graph.plan); off runs every query through graphql-core.
     compiled_execution: bool = True
+    # GET /metrics in the Prometheus text format (graph.metrics); off answers 404.
+    metrics: bool = False
     limits: Limits = field(default_factory=Limits)
 
     @classmethod

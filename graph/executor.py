@@ -42,7 +42,7 @@ import orjson
 from graph import limits as query_limits
 from graph.budget import Budget, FilterTooCostly, spending
 from graph.lru import LRU
-from graph.plan import PlanCache, Runtime, run_plan
+from graph.plan import PLAN_FALLBACKS, PlanCache, Runtime, run_plan
 from graph.config import Limits
 from graph.errors import BAD_USER_INPUT, INTERNAL, PARSE_FAILED, QUERY_TOO_COMPLEX, VALIDATION_FAILED
 
@@ -171,7 +171,7 @@ class Executor:
         self.compiled = compiled
         # Bounded in bytes as well as entries: 512 documents of 64 KB, or of 2,000 tokens, are
         # hundreds of MB (issue 12). A document weighs its text plus TOKEN_BYTES a token.
-        self._prepared: LRU = LRU(CACHE_SIZE, cache_bytes)
+        self._prepared: LRU = LRU(CACHE_SIZE, cache_bytes, name="parsed_documents")
         self._plans = PlanCache(schema, budget=cache_bytes)
         # MaxIntrospectionDepthRule is graphql-core's recommended (not specified)
         # rule that stops `__schema { types { fields { type { fields ...` bombs.
@@ -304,7 +304,8 @@ class Executor:
                 data = await run_plan(plan, runtime)
         except (TimeoutError, FilterTooCostly) as exc:
             return self._over_budget(exc)
-        except Exception:  # noqa: BLE001 - Fallback, or anything odd: graphql-core answers (and reports) it
+        except Exception as exc:  # noqa: BLE001 - Fallback, or anything odd: graphql-core answers (and reports) it
+            PLAN_FALLBACKS[type(exc).__name__] += 1
             return None
         return Outcome("ok", {"data": data})
 

@@ -1,9 +1,35 @@
-"""A small bounded least-recently-used cache, for derived results that never go stale under their key."""
+"""A small bounded least-recently-used cache, for derived results that never go stale under their key.
+
+Every cache of the server counts its hits and misses under a name in
+``CACHE_STATS`` (one counter pair per name and process, shared by the caches
+of successive snapshots), so /metrics can say how well each one works.
+"""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from typing import Any
+
+
+class CacheStats:
+    """Hits and misses of every cache that goes by one name, in this process."""
+
+    __slots__ = ("hits", "misses")
+
+    def __init__(self) -> None:
+        self.hits = 0
+        self.misses = 0
+
+
+CACHE_STATS: dict[str, CacheStats] = {}
+
+
+def cache_stats(name: str) -> CacheStats:
+    """The counters of the caches called ``name`` (created on first use)."""
+    stats = CACHE_STATS.get(name)
+    if stats is None:
+        stats = CACHE_STATS[name] = CacheStats()
+    return stats
 
 
 class LRU(OrderedDict[Any, Any]):
@@ -13,8 +39,9 @@ class LRU(OrderedDict[Any, Any]):
     of matches), so that a few huge entries cannot pin unbounded memory.
     """
 
-    def __init__(self, size: int, budget: int | None = None) -> None:
+    def __init__(self, size: int, budget: int | None = None, name: str | None = None) -> None:
         super().__init__()
+        self.stats = cache_stats(name) if name else None
         self.size = size
         self.budget = budget
         self.weight = 0
@@ -25,6 +52,11 @@ class LRU(OrderedDict[Any, Any]):
         value = self.get(key)
         if value is not None:
             self.move_to_end(key)
+        if self.stats is not None:
+            if value is None:
+                self.stats.misses += 1
+            else:
+                self.stats.hits += 1
         return value
 
     def drop(self, key: Any) -> None:

@@ -48,7 +48,7 @@ class PersistedQueries:
     def __init__(self, size: int = 10_000, budget: int = 8 << 20) -> None:
         self.size = size
         self.budget = budget
-        self._queries = LRU(size, budget)
+        self._queries = LRU(size, budget, name="persisted_queries")
 
     def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> str | None:
         """The query text to run: the given one (checked and remembered) or the remembered one."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -207,6 +207,10 @@ class Compiler:
         return plan
 
 
+# Queries the compiled plan handed to graphql-core, by the class name of what it raised (/metrics).
+PLAN_FALLBACKS: Counter[str] = Counter()
+
+
 class PlanCache:
     """Compiled plans by (document, operation name, variables)."""
 
@@ -214,7 +218,7 @@ class PlanCache:
         self.schema = schema
         self.size = size
         # Bounded in bytes too (estimated from the key), so 256 plans of 64 KB filters cannot pin 250 MB.
-        self._plans = LRU(size, budget)
+        self._plans = LRU(size, budget, name="plan")
 
     def get(
         self, document: DocumentNode, operation: OperationDefinitionNode, raw_variables: Mapping[str, Any] | None, key: Any

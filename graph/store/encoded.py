@@ -42,7 +42,7 @@ class EncodedDocuments(Sequence[Document]):
         self._ends = np.asarray(ends, dtype=np.int64)
         if self._starts.shape != self._ends.shape:
             raise ValueError("starts and ends differ in length")
-        self._cache = LRU(cache_size)
+        self._cache = LRU(cache_size, name="decoded_documents")
         self._lock = threading.Lock()
 
     @classmethod

@@ -334,9 +334,9 @@ class Snapshot:
         self._sort_keys: dict[str, list[Any]] = {}
         self._rank_arrays: dict[str, Any] = {}
         self._tables: FacetTables | None = None
-        self._matches = LRU(MATCH_CACHE_SIZE, MATCH_CACHE_BYTES)
-        self._facets = LRU(FACET_CACHE_SIZE)
-        self._providers = LRU(MATCH_CACHE_SIZE)
+        self._matches = LRU(MATCH_CACHE_SIZE, MATCH_CACHE_BYTES, name="match")
+        self._facets = LRU(FACET_CACHE_SIZE, name="facet")
+        self._providers = LRU(MATCH_CACHE_SIZE, name="provider_match")
 
     @classmethod
     def build(cls, docs: Iterable[Document], version: str) -> Snapshot:
