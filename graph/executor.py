@@ -37,12 +37,11 @@ from graphql.validation import MaxIntrospectionDepthRule, NoSchemaIntrospectionC
 from graphql.validation.rules import overlapping_fields_can_be_merged as overlapping_fields
 from graphql.validation.validate import ValidationAbortedError
 
-import orjson
 
 from graph import limits as query_limits
 from graph.budget import Budget, FilterTooCostly, spending
 from graph.lru import LRU
-from graph.plan import PLAN_FALLBACKS, PlanCache, Runtime, run_plan
+from graph.plan import PLAN_FALLBACKS, PlanCache, Runtime, directive_variables, run_plan
 from graph.config import Limits
 from graph.errors import BAD_USER_INPUT, INTERNAL, PARSE_FAILED, QUERY_TOO_COMPLEX, VALIDATION_FAILED
 
@@ -106,6 +105,14 @@ class Prepared:
     document: DocumentNode
     counted: bool = False  # passed the alias and directive limits
     errors: list[GraphQLError] | None = None  # validation errors, once validated
+    _directive_variables: tuple[str, ...] | None = None
+
+    @property
+    def directive_variables(self) -> tuple[str, ...]:
+        """The variables @skip/@include read (they change a compiled plan's fields; others do not)."""
+        if self._directive_variables is None:
+            self._directive_variables = directive_variables(self.document)
+        return self._directive_variables
 
 
 def document_bytes(query: str, document: DocumentNode) -> int:
@@ -235,22 +242,23 @@ class Executor:
         # Store work reads the deadline and the filter work limit from here (graph.budget).
         budget = Budget(time.monotonic() + self.limits.timeout_seconds, self.limits.max_filter_work)
         with spending(budget):
-            return await self._execute(query, document, operation, operation_name, variables, context, budget)
+            return await self._execute(query, prepared, operation, operation_name, variables, context, budget)
 
     async def _execute(
         self,
         query: str,
-        document: DocumentNode,
+        prepared: Prepared,
         operation: OperationDefinitionNode | None,
         operation_name: str | None,
         variables: Mapping[str, Any] | None,
         context: Any,
         budget: Budget,
     ) -> Outcome:
+        document = prepared.document
         if self.compiled and operation is not None and operation.operation is OperationType.QUERY:
             reader = getattr(context, "reader", None)
             if reader is not None:
-                compiled = await self._run_compiled(query, document, operation, operation_name, variables, reader, budget)
+                compiled = await self._run_compiled(query, prepared, operation, operation_name, variables, reader, budget)
                 if compiled is not None:
                     return compiled
 
@@ -282,7 +290,7 @@ class Executor:
     async def _run_compiled(
         self,
         query: str,
-        document: DocumentNode,
+        prepared: Prepared,
         operation: OperationDefinitionNode,
         operation_name: str | None,
         variables: Mapping[str, Any] | None,
@@ -290,17 +298,13 @@ class Executor:
         budget: Budget,
     ) -> Outcome | None:
         """The answer through the compiled plan, or None when the stock path must run (graph.plan)."""
-        try:
-            key = (query, operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b"")
-        except orjson.JSONEncodeError:
-            # Variables nested past orjson's 254 levels (a `where` of 300 NOTs, 2.4 KB) cannot be
-            # keyed; the stock path refuses them ("Variable values are nested too deeply.",
-            # BAD_USER_INPUT) as it does from ~200 levels on.
-            return None
-        runtime = Runtime(reader, self.limits.max_page_size, self.limits.max_list_size, budget.deadline)
+        # One plan per operation, whatever the variables, except those @skip/@include read.
+        directives = tuple((name, (variables or {}).get(name)) for name in prepared.directive_variables)
+        key = (query, operation_name, repr(directives))
         try:
             async with asyncio.timeout_at(_loop_time(budget.deadline)):
-                plan = self._plans.get(document, operation, variables, key)
+                plan, coerced = self._plans.get(prepared.document, operation, variables, key)
+                runtime = Runtime(reader, self.limits.max_page_size, self.limits.max_list_size, budget.deadline, coerced)
                 data = await run_plan(plan, runtime)
         except (TimeoutError, FilterTooCostly) as exc:
             return self._over_budget(exc)

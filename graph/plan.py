@@ -42,6 +42,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
 )
+from graphql.language import Node, VariableNode, Visitor, visit
 from graphql.execution.values import get_argument_values, get_directive_values, get_variable_values
 
 from graph import filters, search
@@ -73,6 +74,8 @@ class Runtime:
     # time.monotonic() past which execution stops: the plan rarely awaits, so
     # the executor's timeout alone could not interrupt it.
     deadline: float = math.inf
+    # The request's coerced variables: arguments that use them are bound as the plan runs.
+    variables: dict[str, Any] = field(default_factory=dict)
 
 
 # ---- runtime values of the non-document types --------------------------------
@@ -112,12 +115,16 @@ class FieldPlan:
     key: str
     handler: Callable[..., Any]
     is_async: bool
-    args: dict[str, Any]
+    args: dict[str, Any]  # the arguments when they use no variable, else bound per request from ``bind``
     leaf: str | None  # scalar name for leaves, None for objects
     is_list: bool
     non_null: bool
     item_non_null: bool
     sub: SelectionPlan | None = None
+    bind: tuple[Any, FieldNode] | None = None  # (field definition, node) of arguments that use variables
+
+    def arguments(self, variables: dict[str, Any]) -> dict[str, Any]:
+        return self.args if self.bind is None else get_argument_values(self.bind[0], self.bind[1], variables)
 
 
 @dataclass
@@ -196,15 +203,44 @@ class Compiler:
             if definition is None or handler_spec is None:
                 raise Fallback(f"no compiled handler for {type_.name}.{name}")
             handler, is_async = handler_spec
-            args = get_argument_values(definition, nodes[0], self.variables) if definition.args else {}
+            # Arguments that use variables are bound as the plan runs, so one plan serves every request.
+            bind = (definition, nodes[0]) if definition.args and _uses_variables(nodes[0].arguments) else None
+            args = get_argument_values(definition, nodes[0], {}) if definition.args and bind is None else {}
             named, non_null, is_list, item_non_null = _unwrap(definition.type)
             if isinstance(named, GraphQLObjectType):
                 sub_sets = [n.selection_set for n in nodes if n.selection_set is not None]
                 sub = self.compile(named, sub_sets)
-                plan.fields.append(FieldPlan(key, handler, is_async, args, None, is_list, non_null, item_non_null, sub))
+                plan.fields.append(FieldPlan(key, handler, is_async, args, None, is_list, non_null, item_non_null, sub, bind))
             else:
-                plan.fields.append(FieldPlan(key, handler, is_async, args, named.name, is_list, non_null, item_non_null))
+                plan.fields.append(
+                    FieldPlan(key, handler, is_async, args, named.name, is_list, non_null, item_non_null, None, bind)
+                )
         return plan
+
+
+def _uses_variables(node: Any) -> bool:
+    """Whether an AST node (or a list of them) refers to a variable anywhere inside."""
+    if isinstance(node, VariableNode):
+        return True
+    if isinstance(node, (list, tuple)):
+        return any(_uses_variables(item) for item in node)
+    if isinstance(node, Node):
+        return any(_uses_variables(getattr(node, key, None)) for key in node.keys if key not in ("loc", "name"))
+    return False
+
+
+def directive_variables(document: DocumentNode) -> tuple[str, ...]:
+    """The variables @skip/@include read: the only ones that change which fields a plan has."""
+    found: set[str] = set()
+
+    class Finder(Visitor):
+        def enter_directive(self, node: Any, *_: Any) -> None:
+            for argument in node.arguments or ():
+                if isinstance(argument.value, VariableNode):
+                    found.add(argument.value.name.value)
+
+    visit(document, Finder())
+    return tuple(sorted(found))
 
 
 # Queries the compiled plan handed to graphql-core, by the class name of what it raised (/metrics).
@@ -212,7 +248,12 @@ PLAN_FALLBACKS: Counter[str] = Counter()
 
 
 class PlanCache:
-    """Compiled plans by (document, operation name, variables)."""
+    """Compiled plans by (query, operation name, the values of the variables @skip/@include read).
+
+    Arguments are bound per request (FieldPlan.arguments), so requests that
+    differ only in their variables share one plan; an operation the plan cannot
+    run (introspection, a field without a handler) is remembered as such too.
+    """
 
     def __init__(self, schema: GraphQLSchema, size: int = PLAN_CACHE_SIZE, budget: int | None = None) -> None:
         self.schema = schema
@@ -222,22 +263,26 @@ class PlanCache:
 
     def get(
         self, document: DocumentNode, operation: OperationDefinitionNode, raw_variables: Mapping[str, Any] | None, key: Any
-    ) -> SelectionPlan:
-        if key is not None:
-            plan = self._plans.lookup(key)
-            if plan is not None:
-                return plan
+    ) -> tuple[SelectionPlan, dict[str, Any]]:
+        """The plan for this operation and the request's coerced variables; raises Fallback."""
         coerced = get_variable_values(self.schema, operation.variable_definitions or (), dict(raw_variables or {}))
         if isinstance(coerced, list):
             raise Fallback("variables do not coerce")
-        root = self.schema.query_type
-        if operation.operation.value != "query" or root is None:
-            raise Fallback("not a query")
-        plan = Compiler(self.schema, document, coerced).compile(root, [operation.selection_set])
-        if key is not None:
-            weight = PLAN_BYTES_PER_KEY_BYTE * sum(len(part) for part in key if isinstance(part, (str, bytes)))
-            self._plans.keep(key, plan, weight=weight)
-        return plan
+        plan = self._plans.lookup(key) if key is not None else None
+        if plan is None:
+            root = self.schema.query_type
+            try:
+                if operation.operation.value != "query" or root is None:
+                    raise Fallback("not a query")
+                plan = Compiler(self.schema, document, coerced).compile(root, [operation.selection_set])
+            except Fallback as exc:
+                plan = exc
+            if key is not None:
+                weight = PLAN_BYTES_PER_KEY_BYTE * sum(len(part) for part in key if isinstance(part, (str, bytes)))
+                self._plans.keep(key, plan, weight=weight)
+        if isinstance(plan, Fallback):
+            raise Fallback(str(plan))  # a new one each time: re-raising one would grow its traceback
+        return plan, coerced
 
 
 # ---- execution --------------------------------------------------------------------
@@ -271,7 +316,7 @@ async def _execute(plan: SelectionPlan, sources: list[Any], runtime: Runtime) ->
     if time.monotonic() > runtime.deadline:
         raise TimeoutError("the execution time limit was reached")
     for fp in plan.fields:
-        values = fp.handler(sources, fp.args, runtime)
+        values = fp.handler(sources, fp.arguments(runtime.variables), runtime)
         if fp.is_async:
             values = await values
         key = fp.key

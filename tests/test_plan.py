@@ -116,8 +116,8 @@ def test_compiled_plan_matches_graphql_core(api, run, query, variables):
             stock = await stock
         operation = document.definitions[0]
         try:
-            plan = PlanCache(schema._schema).get(document, operation, variables, None)
-            compiled = await run_plan(plan, Runtime(reader, 100, 100))
+            plan, coerced = PlanCache(schema._schema).get(document, operation, variables, None)
+            compiled = await run_plan(plan, Runtime(reader, 100, 100, variables=coerced))
         except Fallback:
             compiled = None
         return stock, compiled
@@ -135,6 +135,26 @@ def test_compiled_plan_matches_graphql_core(api, run, query, variables):
 def test_plan_cache_reuses_plans_by_key(api, run):
     document = parse('{ article(id: "a1") { id } }')
     cache = PlanCache(schema._schema)
-    first = cache.get(document, document.definitions[0], None, "k")
-    assert cache.get(document, document.definitions[0], None, "k") is first
-    assert cache.get(document, document.definitions[0], None, "other") is not first
+    first, _ = cache.get(document, document.definitions[0], None, ("k",))
+    assert cache.get(document, document.definitions[0], None, ("k",))[0] is first
+    assert cache.get(document, document.definitions[0], None, ("other",))[0] is not first
+
+
+def test_one_plan_serves_every_value_of_the_variables(api, run):
+    document = parse("query ($id: ID!, $n: Int) { article(id: $id) { id related(first: $n) { title } } }")
+    operation = document.definitions[0]
+    cache = PlanCache(schema._schema)
+    first, coerced = cache.get(document, operation, {"id": "a1", "n": 1}, ("q",))
+    again, coerced_again = cache.get(document, operation, {"id": "a2", "n": 2}, ("q",))
+    assert again is first  # the same plan; the arguments are bound per request
+    article = first.fields[0]
+    assert article.arguments(coerced) == {"id": "a1"} and article.arguments(coerced_again) == {"id": "a2"}
+
+
+def test_an_operation_the_plan_cannot_run_is_remembered(api, run):
+    document = parse("{ __schema { queryType { name } } }")
+    cache = PlanCache(schema._schema)
+    for _ in range(2):
+        with pytest.raises(Fallback, match="introspection"):
+            cache.get(document, document.definitions[0], None, ("q",))
+    assert len(cache._plans) == 1
