@@ -135,9 +135,9 @@ def operators(choices: dict[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[d
     )
 
 
-def string_filter(values: list[str]) -> st.SearchStrategy[dict[str, Any]]:
+def string_filter(values: list[str], fragments: list[str] = FRAGMENTS) -> st.SearchStrategy[dict[str, Any]]:
     value = st.sampled_from(values)
-    fragment = st.sampled_from(FRAGMENTS + values)
+    fragment = st.sampled_from(fragments + values)
     return operators(
         {
             "eq": value,

@@ -155,37 +155,18 @@ class BoolColumn:
         raise FilterError(f"unknown operator {op!r}")
 
 
-class DateColumn:
+class DateColumn(IntColumn):
     """Date-times as integer microseconds, so comparisons are on instants whatever the operand's offset."""
 
     def __init__(self, values: Sequence[Any]) -> None:
-        self.present = np.array([v is not None for v in values], dtype=bool)
-        self.values = np.array([0 if v is None else micros(instant(v)) for v in values], dtype=np.int64)
-        self._sorted: _Sorted | None = None
-
-    def find_range(self, conditions: Sequence[tuple[str, Any]]) -> Any:
-        """The rows among all rows satisfying every (op, operand), from the ordered index (a date window is a slice of it)."""
-        if self._sorted is None:
-            self._sorted = _Sorted(self.values, self.present)
-        return self._sorted.find([(op, micros(moment)) for op, moment in conditions], len(self.values))
+        super().__init__([None if v is None else micros(instant(v)) for v in values])
 
     def compare(self, op: str, operand: Any, rows: Any) -> Any:
-        present = self.present[rows]
-        if op == "isNull":
-            return ~present if operand else present
-        values = self.values[rows]
-        bound = micros(operand)
-        if op == "eq":
-            return present & (values == bound)
-        if op == "gt":
-            return present & (values > bound)
-        if op == "gte":
-            return present & (values >= bound)
-        if op == "lt":
-            return present & (values < bound)
-        if op == "lte":
-            return present & (values <= bound)
-        raise FilterError(f"unknown operator {op!r}")
+        return super().compare(op, operand if op == "isNull" else micros(operand), rows)
+
+    def find_range(self, conditions: Sequence[tuple[str, Any]]) -> Any:
+        """A date window is one slice of the ordered index."""
+        return super().find_range([(op, micros(moment)) for op, moment in conditions])
 
 
 class StrColumn:
