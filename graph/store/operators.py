@@ -247,29 +247,33 @@ class StrColumn:
         """The test for every row, from one pass of str.find over all values joined; None when it cannot apply.
 
         Values are joined as SEP v0 SEP v1 ... SEP, so ``SEP+x`` finds x at the start
-        of a value and ``x+SEP`` at its end. After a hit the search jumps to the next
-        value, so the loop turns once per matching row; when most rows would match,
-        the per-row loop is quicker and is used instead.
+        of a value and ``x+SEP`` at its end (a null is an empty value, which no
+        non-empty x is found in). After a hit the search jumps to the next value,
+        so the loop turns once per matching row; past an eighth of the rows the
+        per-row loop is quicker, and the scan gives up.
         """
         joined_starts = self._joined_text()
         if joined_starts is None:
             return None
         joined, starts = joined_starts
-        present = self.codes != 0
         if operand == "":
-            return present.copy()
+            return self.codes != 0
+        found = np.zeros(self.size, dtype=bool)
         if SEPARATOR in operand:
-            return np.zeros(self.size, dtype=bool)
+            return found
         needle = SEPARATOR + operand if op == "startsWith" else operand + SEPARATOR if op == "endsWith" else operand
-        if joined.count(needle) * 8 > self.size:
-            return None
-        hit = np.zeros(self.size, dtype=bool)
+        skip = 0 if op == "startsWith" else 1
+        most = self.size // 8
+        hits: list[int] = []
         at = joined.find(needle)
         while at != -1:
             row = bisect.bisect_right(starts, at) - 1  # the value holding the hit (startsWith: its separator)
-            hit[row] = True
-            at = joined.find(needle, starts[row + 1] + (0 if op == "startsWith" else 1))
-        return hit & present
+            hits.append(row)
+            if len(hits) > most:
+                return None
+            at = joined.find(needle, starts[row + 1] + skip)
+        found[hits] = True
+        return found
 
     def _joined_text(self) -> tuple[str, list[int]] | None:
         if self._joined is None:
