@@ -376,6 +376,13 @@ class Snapshot:
                     gc.freeze()  # long-lived postings: keep the cyclic GC off them
         return self._search
 
+    def build_text_indexes(self) -> None:
+        """Build the search index, then the trigram index of titles (until then title filters scan)."""
+        self.search_index()
+        title = self.operator_columns.get("title")
+        assert isinstance(title, operators.StrColumn)
+        title.build_trigrams()
+
     @property
     def tables(self) -> FacetTables:
         """The numpy facet tables, built on the first facet asked of this data version."""

@@ -365,8 +365,8 @@ class TinyDBStore:
     def _install(self, snapshot: Snapshot, signature: Signature | None) -> None:
         self._snapshot, self._signature = snapshot, signature
         if self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN:
-            # Build the search index now, beside the server, so the first search does not wait for it.
-            threading.Thread(target=snapshot.search_index, name="newsgraph-search-index", daemon=True).start()
+            # Build the text indexes now, beside the server, so the first search does not wait for them.
+            threading.Thread(target=snapshot.build_text_indexes, name="newsgraph-text-indexes", daemon=True).start()
 
     def _missing(self) -> StoreUnavailable:
         return StoreUnavailable(
