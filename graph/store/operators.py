@@ -650,9 +650,8 @@ class Evaluation:
             ranges: dict[str, list[Compare]] = {}
             for part in parts:
                 self.budget.check()
-                if isinstance(part, Compare) and part.op in RANGE_OPS:
-                    if hasattr(table.indexed(part.field), "find_range"):
-                        ranges.setdefault(part.field, []).append(part)
+                if isinstance(part, Compare) and part.op in RANGE_OPS and hasattr(table.indexed(part.field), "find_range"):
+                    ranges.setdefault(part.field, []).append(part)
                     continue
                 hit = self._find(part, table)
                 if hit is not None:
