@@ -19,7 +19,7 @@ import bisect
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +34,7 @@ K1 = 1.2
 B = 0.75
 # Documents indexed between two packings of their postings into numpy arrays.
 PACK_EVERY = 4096
+LAST_CODE_POINT = "\U0010ffff"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,16 +159,22 @@ class SearchIndex:
     def _term_postings(self, term: Term) -> tuple[Any, Any]:
         if not term.prefix:
             return self.postings.get(term.text, _EMPTY)
+        # Every word with the prefix sorts before prefix + the last code point (never in a word).
         start = bisect.bisect_left(self.vocabulary, term.text)
-        parts = []
-        for word in self.vocabulary[start:]:
-            if not word.startswith(term.text):
-                break
-            parts.append(self.postings[word])
+        end = bisect.bisect_left(self.vocabulary, term.text + LAST_CODE_POINT, start)
+        parts = [self.postings[word] for word in self.vocabulary[start:end]]
         if not parts:
             return _EMPTY
         if len(parts) == 1:
             return parts[0]
+        if sum(len(p[0]) for p in parts) * 16 > self.count:
+            # Many postings (a short prefix): add them up in one array over every document,
+            # linear, instead of sorting them all together.
+            total = np.zeros(self.count, dtype=np.float32)
+            for docs, tfs in parts:
+                total[docs] += tfs  # a word's documents are distinct: no lost updates
+            found = np.flatnonzero(total).astype(np.int32)  # every weighted term frequency is positive
+            return found, total[found]
         docs = np.concatenate([p[0] for p in parts])
         tfs = np.concatenate([p[1] for p in parts])
         order = np.argsort(docs, kind="stable")

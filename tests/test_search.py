@@ -328,3 +328,27 @@ def test_postings_packed_in_chunks_equal_postings_packed_at_once(tmp_path):
 def test_round6_is_pythons_round(values):
     rounded = search.round6(np.array(values, dtype=np.float64))
     assert rounded.tolist() == [round(v, 6) for v in values]
+
+
+def test_prefix_postings_equal_the_sum_over_the_words_whether_few_or_many():
+    # 2,000 documents: "ra100*" expands to rare words (few postings: merged by sorting),
+    # "co*" to common ones (many postings: summed in one array over every document).
+    import random
+
+    pick = random.Random(11)
+    rare = [f"ra{n:04d}" for n in range(3000)]
+    common = [f"co{n}" for n in range(5)]
+    docs = [
+        {"title": " ".join(pick.choices(rare, k=2) + pick.choices(common, k=3)), "body": pick.choice(common)}
+        for _ in range(2000)
+    ]
+    index = search.SearchIndex(docs)
+    for prefix in ("ra", "ra100", "ra2", "co", "co1", "zz"):
+        expected: dict[int, float] = {}
+        for word, (numbers, tfs) in index.postings.items():
+            if word.startswith(prefix):
+                for n, tf in zip(numbers.tolist(), tfs.tolist()):
+                    expected[n] = expected.get(n, 0.0) + tf
+        numbers, tfs = index._term_postings(search.Term(prefix, True))
+        assert numbers.tolist() == sorted(expected), prefix
+        assert tfs.tolist() == [expected[n] for n in sorted(expected)], prefix
