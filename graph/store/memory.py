@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import ctypes
 import gc
 import hashlib
 import threading
@@ -284,6 +285,19 @@ class FacetTables:
         return found
 
 
+def _return_free_memory() -> None:
+    """Give the allocator's free heap back to the system (glibc's malloc_trim; elsewhere nothing).
+
+    Building the text indexes allocates and frees a few hundred MB of temporary
+    arrays; glibc raises its mmap threshold as large blocks are freed, so those
+    land on the heap and stay resident (~250 MB at 100k articles) unless trimmed.
+    """
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 class Snapshot:
     """Articles held in memory, with id, URL, value, range and search indexes.
 
@@ -382,6 +396,8 @@ class Snapshot:
         title = self.operator_columns.get("title")
         assert isinstance(title, operators.StrColumn)
         title.build_trigrams()
+        _return_free_memory()
+
 
     @property
     def tables(self) -> FacetTables:
