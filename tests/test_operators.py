@@ -186,3 +186,14 @@ def test_ranges_answered_by_the_ordered_index_equal_the_reference():
         f = filters.build("article", where)
         expected = [n for n, doc in enumerate(docs) if filters.matches(f, doc, "article", known.get)]
         assert snapshot.filtered(f, np.arange(len(docs))).tolist() == expected, where
+
+
+def test_date_columns_parse_normalized_values_in_bulk_and_others_one_by_one():
+    from graph.store.operators import DateColumn, micros
+
+    normalized = ["2021-03-04T05:06:07Z", None, "0999-01-01T00:00:00Z", "9999-12-31T23:59:59Z"]
+    other = ["2021-03-04T06:06:07+01:00", None, "2021-03-04"]  # written by another program
+    for values in (normalized, other):
+        column = DateColumn(values)
+        expected = [None if v is None else micros(filters.instant(v)) for v in values]
+        assert [int(x) if present else None for x, present in zip(column.values, column.present)] == expected

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import article
-from graph.store.base import OrderKey
-from graph.store.memory import Snapshot
+from graph.store.base import ArticleQuery, OrderKey, Window
+from graph.store.memory import Snapshot, window_slice
 
 FIELDS = ("publishedDateTime", "quality", "heat", "title", "providerName", "id")
 
@@ -51,3 +51,33 @@ def test_rank_sort_equals_multi_pass_sort(seed, keys):
     assert list(snapshot._sorted(numbers, order, None)) == expected
     for count in (1, 7, 20, len(numbers)):  # a first page is the head of the same order
         assert list(snapshot._top(numbers, order, None, count)) == expected[:count]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 5),
+    keys=st.lists(st.tuples(st.sampled_from(FIELDS), st.booleans()), min_size=1, max_size=3),
+    at=st.integers(0, 399),
+    first=st.sampled_from([1, 5, 20]),
+    elsewhere=st.booleans(),
+)
+def test_a_page_after_a_cursor_equals_the_slice_of_the_sorted_list(seed, keys, at, first, elsewhere):
+    # The cursor is an article's keys: of this snapshot, or of another one (values this one may not have).
+    snapshot = corpus(seed)
+    order = tuple(OrderKey(field, descending) for field, descending in keys) + (OrderKey("id"),)
+    query = ArticleQuery(order=order)
+    source = corpus(seed + 10) if elsewhere else snapshot
+    ordered = source._sorted_by_ranks(list(range(len(source.docs))), order)
+    value = source._value_function(None)
+    cursor = tuple(value(int(ordered[at]), key.field) for key in order)
+    window = Window(first=first, after=cursor)
+    expected = window_slice(
+        snapshot._sorted_by_ranks(list(range(len(snapshot.docs))), order),
+        lambda n: tuple(snapshot._value_function(None)(n, key.field) for key in order),
+        order,
+        window,
+    )
+    page = snapshot.find(query, window)  # the keyset path: nothing sorted is cached yet
+    assert [doc["id"] for doc in page.items] == [snapshot.docs[int(n)]["id"] for n in expected.items]
+    assert (page.has_next, page.has_previous) == (expected.has_next, expected.has_previous)
+    assert page.keys == expected.keys

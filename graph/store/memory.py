@@ -13,6 +13,7 @@ import bisect
 import ctypes
 import gc
 import hashlib
+import math
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -347,6 +348,7 @@ class Snapshot:
         self._search_lock = threading.Lock()
         self._sort_keys: dict[str, list[Any]] = {}
         self._rank_arrays: dict[str, Any] = {}
+        self._rank_values: dict[str, list[Any]] = {}
         self._tables: FacetTables | None = None
         self._matches = LRU(MATCH_CACHE_SIZE, MATCH_CACHE_BYTES, name="match")
         self._facets = LRU(FACET_CACHE_SIZE, name="facet")
@@ -548,13 +550,58 @@ class Snapshot:
             present = sorted((n for n, v in enumerate(column) if v is not None), key=column.__getitem__)
             values = np.full(len(column), -1, dtype=np.int64)
             rank, previous = -1, _NOTHING
+            distinct = []
             for n in present:
                 value = column[n]
                 if value != previous:
                     rank, previous = rank + 1, value
+                    distinct.append(value)
                 values[n] = rank
+            self._rank_values[field] = distinct
             ranks = self._rank_arrays[field] = values
         return ranks
+
+    def _cursor_keys(self, after: Sequence[Any], order: Sequence[OrderKey]) -> tuple[list[float], float]:
+        """A cursor in the space of ``_order_keys``: one number per key, and its place in id order.
+
+        A value that no article has (any more) lies half-way between the ranks around it,
+        so that "after the cursor" means what it means for the sorted list.
+        """
+        last = len(self.docs) + 1
+        keys: list[float] = []
+        for key, value in zip(order, after):
+            if key.field == "id" and not key.descending:
+                return keys, self._place(self.columns["id"], value)
+            if key.field == "relevance":
+                keys.append(-float(value) if key.descending else float(value))
+                continue
+            if value is None:
+                keys.append(last)
+                continue
+            self._ranks(key.field)
+            sortable = (value.casefold(), value) if key.field in TEXT_SORT_FIELDS else value
+            rank = self._place(self._rank_values[key.field], sortable)
+            keys.append((last - 1 - rank) if key.descending else rank)
+        return keys, math.inf  # every key before id ASC was compared (ids are unique)
+
+    @staticmethod
+    def _place(values: Sequence[Any], value: Any) -> float:
+        """The index of value in the ascending values, or half-way between its neighbours when absent."""
+        at = bisect.bisect_left(values, value)
+        return float(at) if at < len(values) and values[at] == value else at - 0.5
+
+    def _after(self, numbers: Any, order: Sequence[OrderKey], scores: Scores | None, after: Sequence[Any]) -> Any:
+        """The numbers that come after the cursor in query order (a vectorized keyset comparison)."""
+        chosen = np.asarray(numbers, dtype=np.int64)
+        cursor, place = self._cursor_keys(after, order)
+        keys = self._order_keys(chosen, order, scores)
+        greater = np.zeros(len(chosen), dtype=bool)
+        equal = np.ones(len(chosen), dtype=bool)
+        for key, bound in zip(keys, cursor):
+            greater |= equal & (key > bound)
+            equal &= key == bound
+        greater |= equal & (chosen > place)  # ties in id order: rows are numbered in id order
+        return chosen[greater]
 
     def _value_function(self, scores: Scores | None) -> Callable[[int, str], Any]:
         columns = self.columns
@@ -581,6 +628,23 @@ class Snapshot:
                 has_next=len(numbers) > window.first,
                 has_previous=False,
             )
+        after_only = window.after is not None and window.before is None and window.last is None
+        if after_only and window.first is not None and query not in self._matches:
+            # A later page by cursor: what comes after the cursor, its top items; no full sort either.
+            numbers, scores = self.matched(query)
+            try:
+                later = self._after(numbers, query.order, scores, window.after)
+            except TypeError:
+                later = None  # a cursor value of another type than the field's: the general path decides
+            if later is not None:
+                top = self._top(later, query.order, scores, window.first).tolist()
+                value = self._value_function(scores)
+                return Page(
+                    items=[self.docs[n] for n in top],
+                    keys=[tuple(value(n, field) for field in fields) for n in top],
+                    has_next=len(later) > window.first,
+                    has_previous=len(later) < len(numbers),
+                )
         numbers, scores = self.matches(query)
         value = self._value_function(scores)
 

@@ -159,7 +159,16 @@ class DateColumn(IntColumn):
     """Date-times as integer microseconds, so comparisons are on instants whatever the operand's offset."""
 
     def __init__(self, values: Sequence[Any]) -> None:
-        super().__init__([None if v is None else micros(instant(v)) for v in values])
+        try:
+            # Stored date-times are normalized (YYYY-MM-DDTHH:MM:SSZ): numpy parses 100k in ~20 ms.
+            if any(v is not None and (len(v) != 20 or v[-1] != "Z") for v in values):
+                raise ValueError("not normalized")
+            seconds = np.array([v[:-1] if v is not None else "NaT" for v in values], dtype="datetime64[s]")
+            self.present = ~np.isnat(seconds)
+            self.values = np.where(self.present, seconds.astype(np.int64), 0) * 1_000_000
+            self._sorted = None
+        except (ValueError, TypeError):  # written by another program: parse each as the reference does
+            super().__init__([None if v is None else micros(instant(v)) for v in values])
 
     def compare(self, op: str, operand: Any, rows: Any) -> Any:
         return super().compare(op, operand if op == "isNull" else micros(operand), rows)
