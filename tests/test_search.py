@@ -298,18 +298,23 @@ def test_search_membership_equals_the_definition(api_for, run):
     check()
 
 
-def test_postings_packed_in_chunks_equal_postings_packed_at_once(tmp_path):
+def test_postings_are_each_words_documents_with_their_weighted_frequencies(tmp_path):
+    from collections import Counter
+
     from benchmarks.generate import generate
 
     docs = [parse_file(path, path.read_bytes()) for path in sorted(generate(tmp_path, 40, seed=3))]
-    whole = search.SearchIndex(docs, pack_every=len(docs) + 1)
-    for pack_every in (1, 3, 7):
-        chunked = search.SearchIndex(docs, pack_every=pack_every)
-        assert sorted(chunked.postings) == sorted(whole.postings)
-        for word, (numbers, tfs) in whole.postings.items():
-            assert chunked.postings[word][0].tolist() == numbers.tolist(), word
-            assert chunked.postings[word][1].tolist() == tfs.tolist(), word
-        assert chunked.lengths.tolist() == whole.lengths.tolist()
+    index = search.SearchIndex(docs)
+    expected: dict[str, dict[int, float]] = {}
+    for number, doc in enumerate(docs):
+        for field, field_words in search.searchable_fields(doc).items():
+            for word, count in Counter(field_words).items():
+                found = expected.setdefault(word, {})
+                found[number] = found.get(number, 0.0) + search.WEIGHTS[field] * count
+    assert sorted(index.postings) == sorted(expected)
+    for word, (numbers, tfs) in index.postings.items():
+        assert numbers.tolist() == sorted(expected[word]), word
+        assert tfs.tolist() == [expected[word][n] for n in sorted(expected[word])], word
 
 
 @settings(max_examples=300, deadline=None)
