@@ -55,8 +55,8 @@ from graph.store.base import ArticleQuery, Page, ProviderQuery, Reader, Window
 MAX_INT = 2**31 - 1
 MIN_INT = -(2**31)
 PLAN_CACHE_SIZE = 256
-# A compiled plan holds about this many bytes per byte of its key (query text and variables;
-# measured with tracemalloc: a 64 KB `where` variable compiles to ~1 MB of filter objects).
+# A compiled plan holds about this many bytes per byte of its key (the query text; measured
+# with tracemalloc: a 64 KB `where` compiles to ~1 MB of filter objects).
 PLAN_BYTES_PER_KEY_BYTE = 20
 DEFAULT_FACET_SIZE = 20
 RELATED_URL_FIELDS = ("webUrl", "ampWebUrl", "cdnAmpWebUrl")

@@ -615,27 +615,18 @@ class Snapshot:
 
     def find(self, query: ArticleQuery, window: Window) -> Page:
         fields = [key.field for key in query.order]
-        first_page = window.after is None and window.before is None and window.last is None and window.first is not None
-        if first_page and query not in self._matches:
-            # A first page (what most requests ask) needs its top items only, not every match in order.
-            numbers, scores = self.matched(query)
+        forward = window.first is not None and window.before is None and window.last is None
+        if forward and query not in self._matches:
+            # A page forward (what most requests ask: the first, or the next by cursor) needs the
+            # top items of what comes after the cursor, not every match in order.
             assert window.first is not None
-            top = self._top(numbers, query.order, scores, window.first).tolist()
-            value = self._value_function(scores)
-            return Page(
-                items=[self.docs[n] for n in top],
-                keys=[tuple(value(n, field) for field in fields) for n in top],
-                has_next=len(numbers) > window.first,
-                has_previous=False,
-            )
-        after_only = window.after is not None and window.before is None and window.last is None
-        if after_only and window.first is not None and query not in self._matches:
-            # A later page by cursor: what comes after the cursor, its top items; no full sort either.
             numbers, scores = self.matched(query)
-            try:
-                later = self._after(numbers, query.order, scores, window.after)
-            except TypeError:
-                later = None  # a cursor value of another type than the field's: the general path decides
+            later: Any = numbers
+            if window.after is not None:
+                try:
+                    later = self._after(numbers, query.order, scores, window.after)
+                except TypeError:
+                    later = None  # a cursor value of another type than the field's: the general path decides
             if later is not None:
                 top = self._top(later, query.order, scores, window.first).tolist()
                 value = self._value_function(scores)
