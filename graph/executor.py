@@ -39,6 +39,7 @@ from graphql.validation.validate import ValidationAbortedError
 
 
 from graph import limits as query_limits
+from graph.access import note_error_id
 from graph.budget import Budget, FilterTooCostly, spending
 from graph.lru import LRU
 from graph.plan import PLAN_FALLBACKS, PlanCache, Runtime, directive_variables, run_plan
@@ -134,6 +135,7 @@ def internal_error(detail: str, exc: BaseException | None = None) -> dict[str, A
     """A masked error: the client gets an error id, the server log the details under that id."""
     error_id = uuid.uuid4().hex[:12]
     log.error("error id %s: %s", error_id, detail, exc_info=exc)
+    note_error_id(error_id)
     return error_payload(f"Internal server error (error id {error_id})", INTERNAL, errorId=error_id)
 
 
