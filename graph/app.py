@@ -30,7 +30,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from graph import access
+from graph import access, tracing
 from graph.access import AccessLog, configure_access_log
 from graph.cache import CachedAnswer, ResponseCache, etag_matches
 from graph.config import Settings
@@ -40,6 +40,7 @@ from graph.graphiql import STATIC_PATH, graphiql_page, static_files
 from graph.logs import configure_logging
 from graph.metrics import Metrics
 from graph.persisted import PersistedQueries, PersistedQueryError
+from graph.tracing import TracingMiddleware
 from graph.trusted import NotTrusted, TrustedDocuments
 from graph.schema import schema as strawberry_schema
 from graph.schema.context import Context
@@ -338,7 +339,7 @@ class GraphQLEndpoint:
     async def reader(self, request: Request) -> Any:
         store: Store = request.app.state.store
         try:
-            return await store.reader()
+            return tracing.traced(await store.reader())
         except Exception as exc:  # noqa: BLE001 - a broken store is the server's problem, not the client's
             raise Refusal.internal(503, "the store could not be read", exc) from None
 
@@ -470,6 +471,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         routes.append(Mount(STATIC_PATH, app=static_files(), name="graphiql-static"))
     # The access log outermost: its request id is on every answer, CORS preflights included.
     middleware = [Middleware(AccessLog, enabled=settings.access_log, log_format=settings.log_format)]
+    if tracing.enabled():
+        middleware.append(Middleware(TracingMiddleware))
     app = Starlette(routes=routes, middleware=[*middleware, *cors_middleware(settings)], lifespan=lifespan)
     app.state.metrics = metrics
     return app
@@ -480,4 +483,5 @@ def app_from_env() -> Starlette:
     settings = Settings.from_env()
     configure_logging(settings.log_format)
     configure_access_log()
+    tracing.setup_from_env()
     return create_app(settings)
