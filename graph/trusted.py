@@ -3,8 +3,9 @@
 The manifest is a JSON file in either shape client tooling writes:
 
 - a map of sha256 hex -> document text, as graphql-codegen's client preset writes
-  ``persisted-documents.json`` (``persistedDocuments: {hashAlgorithm: 'sha256'}``)
-  and ``newsgraph trusted-documents build`` writes it;
+  ``persisted-documents.json`` (keys ``sha256:<hex>``; older versions need
+  ``persistedDocuments: {hashAlgorithm: 'sha256'}``) and ``newsgraph
+  trusted-documents build`` writes it (bare hex keys);
 - Apollo's persisted query manifest (``@apollo/generate-persisted-query-manifest``):
   ``{"format": "apollo-persisted-query-manifest", "version": 1, "operations":
   [{"id", "body", "name", "type"}]}``.
@@ -122,7 +123,7 @@ def load_manifest(path: str | Path) -> dict[str, str]:
         if digest.lower() != sha256_hex(text):
             raise ConfigError(
                 f"{where}: entry {number} ({key[:16]}…): its id is not the sha256 of its document "
-                "(with graphql-codegen's client preset, set persistedDocuments.hashAlgorithm to 'sha256')"
+                "(graphql-codegen's client preset: set persistedDocuments.hashAlgorithm to 'sha256'; older versions default to sha1)"
             )
         documents[digest.lower()] = text
     return documents

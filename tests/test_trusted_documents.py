@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import article, newsgraph
+from conftest import ROOT, article, newsgraph
+from live_server import need
 from server import running_server, write_db
 from test_metrics import sample
 
@@ -31,6 +34,7 @@ ONE_TEXT = "query One($id: ID!) { article(id: $id) { ...Title } }\n\nfragment Ti
 COUNT_TEXT = "query Count { articles { totalCount } }\n"
 UNTRUSTED = "{ articles { totalCount } }"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+CODEGEN = ROOT / "tests" / "codegen"
 
 
 def sha(text: str) -> str:
@@ -162,10 +166,38 @@ def test_a_manifest_not_keyed_by_sha256_is_refused_at_startup(workdir, tmp_path)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
         f"newsgraph: NEWSGRAPH_TRUSTED_DOCUMENTS: {sha1}: entry 1 ({hashlib.sha1(COUNT_TEXT.encode()).hexdigest()[:16]}…): "
-        "its id is not the sha256 of its document (with graphql-codegen's client preset, set "
-        "persistedDocuments.hashAlgorithm to 'sha256')\n"
+        "its id is not the sha256 of its document (graphql-codegen's client preset: set "
+        "persistedDocuments.hashAlgorithm to 'sha256'; older versions default to sha1)\n"
     )
     missing = newsgraph("serve", "--db", str(workdir / "db.json"), env={"NEWSGRAPH_TRUSTED_DOCUMENTS": "nope.json"})
     assert (missing.returncode, missing.stderr) == (
         2, "newsgraph: NEWSGRAPH_TRUSTED_DOCUMENTS: nope.json: cannot read it: No such file or directory\n"
     )
+
+
+def test_a_manifest_written_by_graphql_codegen_client_preset(workdir, tmp_path):
+    """The real graphql-codegen (tests/codegen, scripts/setup-codegen.sh) with its client preset's
+    persistedDocuments; the server runs its documents by the id the generated code carries."""
+    binary = CODEGEN / "node_modules" / ".bin" / "graphql-codegen"
+    need(shutil.which("node") is not None and binary.exists(), "graphql-codegen is not installed (scripts/setup-codegen.sh)")
+    (tmp_path / "queries").mkdir()
+    shutil.copy(workdir / "queries" / "latest.graphql", tmp_path / "queries")
+    config = {
+        "schema": str(ROOT / "schema.graphql"),
+        "documents": [str(tmp_path / "queries" / "*.graphql")],
+        "generates": {f"{tmp_path / 'gql'}/": {"preset": "client", "presetConfig": {"persistedDocuments": {"hashAlgorithm": "sha256"}}}},
+    }
+    (tmp_path / "codegen.json").write_text(json.dumps(config), encoding="utf-8")
+    # Run from tests/codegen, where codegen finds its preset.
+    result = subprocess.run([str(binary), "--config", str(tmp_path / "codegen.json")], cwd=CODEGEN,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = tmp_path / "gql" / "persisted-documents.json"
+    [(document_id, text)] = json.loads(manifest.read_text(encoding="utf-8")).items()
+    assert document_id.startswith("sha256:")  # codegen writes the GraphQL-over-HTTP prefixed id
+    assert f'"__meta__":{{"hash":"{document_id}"}}' in (tmp_path / "gql" / "graphql.ts").read_text(encoding="utf-8")
+    with running_server(workdir / "db.json", "--trusted-documents", str(manifest)) as server:
+        expected = {"articles": {"nodes": [{"id": "a0", "title": "Title 0"}, {"id": "a1", "title": "Title 1"}]}}
+        assert server.post({"documentId": document_id}).json() == {"data": expected}
+        assert server.data(text) == expected
+        refused(server.post({"query": LATEST}))  # the same operation, but not the text codegen wrote
