@@ -149,6 +149,13 @@ class AccessLog:
             return
         record = RequestRecord(request_id_from(scope.get("headers", ())), scope["method"], scope["path"])
         header = (_HEADER_KEY, record.request_id.encode())
+        written = False
+
+        def finish() -> None:
+            nonlocal written
+            if self.enabled and not written:
+                write(record, self.log_format)
+            written = True
 
         async def send_with_id(message: Any) -> None:
             if message["type"] == "http.response.start":
@@ -156,6 +163,8 @@ class AccessLog:
                 message["headers"] = [*message.get("headers", ()), header]
             elif message["type"] == "http.response.body":
                 record.bytes += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    finish()  # before the answer is complete: whoever reads it can find its line
             await send(message)
 
         token = _current.set(record)
@@ -165,8 +174,7 @@ class AccessLog:
             _current.reset(token)
             if not record.status:
                 record.status = 500  # the app raised: Starlette's outermost middleware answers 500
-            if self.enabled:
-                write(record, self.log_format)
+            finish()
 
 
 def configure_access_log() -> None:
