@@ -29,7 +29,7 @@ serve: $(SERVE_STAMP)
 	$(BIN)/newsgraph serve
 
 ## make test: install everything the suite uses (PostgreSQL, Chromium, the HTTP audit,
-## the Node clients, the GraphiQL bundle), then run the whole test suite
+## the Node clients, graphql-codegen, the GraphiQL bundle), then run the whole test suite
 test: test-setup
 	eval "$$(scripts/postgres-test-server.sh start)" && $(BIN)/python -m pytest; \
 	status=$$?; scripts/postgres-test-server.sh stop >/dev/null 2>&1 || true; exit $$status
@@ -37,6 +37,7 @@ test: test-setup
 test-setup: $(TEST_STAMP)
 	scripts/setup-http-audit.sh
 	scripts/setup-clients.sh
+	scripts/setup-codegen.sh
 	scripts/setup-browser.sh
 
 ## make bench: the benchmarks (see benchmarks/README.md)

@@ -30,6 +30,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from graph import access, tracing
+from graph.access import AccessLog, configure_access_log
 from graph.cache import CachedAnswer, ResponseCache, etag_matches
 from graph.config import Settings
 from graph.errors import BAD_USER_INPUT, QUERY_TOO_COMPLEX
@@ -38,6 +40,8 @@ from graph.graphiql import STATIC_PATH, graphiql_page, static_files
 from graph.logs import configure_logging
 from graph.metrics import Metrics
 from graph.persisted import PersistedQueries, PersistedQueryError
+from graph.tracing import TracingMiddleware
+from graph.trusted import NotTrusted, TrustedDocuments
 from graph.schema import schema as strawberry_schema
 from graph.schema.context import Context
 from graph.store import open_store
@@ -66,6 +70,7 @@ class GraphQLParams:
     variables: dict[str, Any] | None = None
     operation_name: str | None = None
     extensions: dict[str, Any] | None = None
+    document_id: str | None = None  # a persisted document request (graph.persisted)
 
 
 class Refusal(Exception):
@@ -145,13 +150,15 @@ def params_from_query_string(request: Request) -> GraphQLParams:
     values = request.query_params
     query = values.get("query")
     extensions = _json_object(values.get("extensions"), "extensions")
-    if query is None and not (extensions and "persistedQuery" in extensions):
+    document_id = values.get("documentId")
+    if query is None and document_id is None and not (extensions and "persistedQuery" in extensions):
         raise Refusal(400, "a GET request needs a query parameter")
     return GraphQLParams(
         query=query,  # type: ignore[arg-type] # resolved from the persisted query registry
         variables=_json_object(values.get("variables"), "variables"),
         operation_name=values.get("operationName") or None,
         extensions=extensions,
+        document_id=document_id,
     )
 
 
@@ -212,7 +219,10 @@ def params_from_body(body: bytes) -> GraphQLParams:
         raise Refusal(400, "the request body must be a JSON object with a query")
     query = data.get("query")
     extensions = data.get("extensions")
-    persisted = isinstance(extensions, dict) and "persistedQuery" in extensions
+    document_id = data.get("documentId")
+    if document_id is not None and not isinstance(document_id, str):
+        raise Refusal(400, "documentId must be a string")
+    persisted = document_id is not None or (isinstance(extensions, dict) and "persistedQuery" in extensions)
     if not isinstance(query, str) and not (query is None and persisted):
         raise Refusal(400, "the request body needs a query string")
     variables = data.get("variables")
@@ -223,7 +233,7 @@ def params_from_body(body: bytes) -> GraphQLParams:
         raise Refusal(400, "operationName must be a string")
     if extensions is not None and not isinstance(extensions, dict):
         raise Refusal(400, "extensions must be a JSON object")
-    return GraphQLParams(query, variables, operation_name or None, extensions)
+    return GraphQLParams(query, variables, operation_name or None, extensions, document_id)
 
 
 def not_allowed(request: Request) -> str:
@@ -254,7 +264,10 @@ class GraphQLEndpoint:
             cache_bytes=settings.query_cache_bytes,
         )
         self.cache = ResponseCache(settings.response_cache, settings.response_cache_bytes)
-        self.persisted = PersistedQueries(settings.persisted_queries, settings.persisted_query_bytes)
+        self.persisted: PersistedQueries | TrustedDocuments = (
+            TrustedDocuments.load(settings.trusted_documents) if settings.trusted_documents
+            else PersistedQueries(settings.persisted_queries, settings.persisted_query_bytes)
+        )
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
@@ -287,19 +300,26 @@ class GraphQLEndpoint:
             key = (request.method, media, raw)
             cached = self.cache.get(key, reader.version)
             if cached is not None:
-                request.scope[OPERATION] = cached.operation
+                self.note_operation(request, cached.operation or None, "hit")
                 request.scope[OUTCOME] = "cached"
                 return self.answer(request, cached)
             params = get_params()
-            operation = ""
-            if self.metrics is not None:
-                operation = request.scope[OPERATION] = self.metrics.operation(params.operation_name, params.query)
-            outcome = await self.run(request, params, reader)
+            query = self.resolve(request, params)
+            operation = access.operation_name(params.operation_name, query) or ""
+            self.note_operation(request, operation or None, "miss")
+            outcome = await self.run(request, params, query, reader)
             failure = getattr(reader, "failure", None)
             if failure is not None:
                 # The store stopped answering mid-request: whatever the executor made of it (field
                 # errors, or a timeout blaming the query), the answer is the server's 503.
                 raise Refusal.internal(503, "the store could not be read", failure)
+        except NotTrusted as exc:
+            if self.metrics is not None:
+                self.metrics.untrusted.labels(exc.form).inc()
+            request.scope[OUTCOME] = "refused"
+            # A request error (nothing ran): 400 with graphql-response+json, 200 with plain JSON (the spec's rule).
+            status = 400 if media == GRAPHQL_RESPONSE else 200
+            return self.refuse(Refusal(status, str(exc), exc.code), media or JSON)
         except Refusal as refusal:
             return self.refuse(refusal, media or JSON)
         except ClientDisconnect:
@@ -319,16 +339,30 @@ class GraphQLEndpoint:
     async def reader(self, request: Request) -> Any:
         store: Store = request.app.state.store
         try:
-            return await store.reader()
+            return tracing.traced(await store.reader())
         except Exception as exc:  # noqa: BLE001 - a broken store is the server's problem, not the client's
             raise Refusal.internal(503, "the store could not be read", exc) from None
 
-    async def run(self, request: Request, params: GraphQLParams, reader: Any) -> Outcome:
-        """Execute against one reader of the newest data; only queries run over GET."""
+    def resolve(self, request: Request, params: GraphQLParams) -> str:
+        """The query text to run: the one sent, or the persisted (or trusted) document the request names."""
         try:
-            query = self.persisted.resolve(params.query, params.extensions)
+            return self.persisted.resolve(params.query, params.extensions, params.document_id)  # type: ignore[return-value]
+        except NotTrusted:
+            raise
         except PersistedQueryError as exc:
             raise Refusal(exc.status, str(exc), exc.code) from None
+
+    def note_operation(self, request: Request, name: str | None, cache: str) -> None:
+        """What the access log and /metrics say of this request: its operation name and the cache's part."""
+        record = access.current()
+        if record is not None:
+            record.operation = name
+            record.cache = cache
+        if self.metrics is not None:
+            request.scope[OPERATION] = self.metrics.operation(name, None)
+
+    async def run(self, request: Request, params: GraphQLParams, query: str, reader: Any) -> Outcome:
+        """Execute against one reader of the newest data; only queries run over GET."""
         context = Context(reader=reader, limits=self.settings.limits)
         allowed = QUERY_ONLY if request.method == "GET" else ALL_OPERATIONS
         try:
@@ -435,12 +469,19 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
     if settings.graphiql:
         routes.append(Mount(STATIC_PATH, app=static_files(), name="graphiql-static"))
-    app = Starlette(routes=routes, middleware=cors_middleware(settings), lifespan=lifespan)
+    # The access log outermost: its request id is on every answer, CORS preflights included.
+    middleware = [Middleware(AccessLog, enabled=settings.access_log, log_format=settings.log_format)]
+    if tracing.enabled():
+        middleware.append(Middleware(TracingMiddleware))
+    app = Starlette(routes=routes, middleware=[*middleware, *cors_middleware(settings)], lifespan=lifespan)
     app.state.metrics = metrics
     return app
 
 
 def app_from_env() -> Starlette:
     """Factory for uvicorn (``graph.app:app_from_env``), configured from NEWSGRAPH_* variables."""
-    configure_logging()
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
+    configure_access_log()
+    tracing.setup_from_env()
+    return create_app(settings)

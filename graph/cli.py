@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from graph import __version__
-from graph.config import PREFIX, ConfigError, Limits, Settings
+from graph.config import LOG_FORMATS, PREFIX, ConfigError, Limits, Settings
 
 DEFAULTS = Settings()
 
@@ -55,6 +55,8 @@ def _environment_help() -> str:
         "compiled_execution": "true",
         "create": "false",
         "metrics": "false",
+        "access_log": "true",
+        "trusted_documents": "unset",
     }
     width = max(len(_env(name)) for name in settings)
     lines = [f"  {_env(name):<{width}}  default: {shown.get(name, value)}" for name, value in settings.items()]
@@ -180,6 +182,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve GET /metrics in the Prometheus text format (env NEWSGRAPH_METRICS; default: off, 404)",
     )
     serve.add_argument(
+        "--no-access-log",
+        action="store_true",
+        help="write no access log line per request (env NEWSGRAPH_ACCESS_LOG=false; default: on, to stdout)",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        help=_help("access log and server log lines: readable text, or one JSON object a line", "log_format",
+                   DEFAULTS.log_format),
+    )
+    serve.add_argument(
+        "--trusted-documents",
+        metavar="FILE",
+        help=_help("run only the operations of this JSON manifest (sha256 -> document, or Apollo's persisted "
+                   "query manifest; `newsgraph trusted-documents build` writes one); GraphiQL is then off "
+                   "unless NEWSGRAPH_GRAPHIQL=true", "trusted_documents", "unset"),
+    )
+    serve.add_argument(
         "--loop",
         choices=("asyncio", "uvloop", "auto"),
         default="asyncio",
@@ -205,6 +225,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print the introspection result as JSON instead of SDL (default: SDL)"
     )
     export.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE instead of standard output (default: standard output)"
+    )
+
+    trusted = commands.add_parser(
+        "trusted-documents",
+        parents=[common],
+        help="build the manifest of trusted documents (NEWSGRAPH_TRUSTED_DOCUMENTS)",
+        description="Manage the trusted documents a server started with NEWSGRAPH_TRUSTED_DOCUMENTS runs.",
+    )
+    trusted_actions = trusted.add_subparsers(dest="trusted_command", metavar="ACTION")
+    build = trusted_actions.add_parser(
+        "build",
+        parents=[common],
+        help="write the manifest of the operations in .graphql files",
+        description="Parse the operations in FILEs (folders: every .graphql and .gql file in them), validate them "
+        "against the served schema, and write a JSON map of sha256 -> document text, one entry per operation (the "
+        "file's exact text when it holds one operation, else each operation with the fragments it uses). Errors "
+        "name the file and line; nothing is written then (exit 1).",
+    )
+    build.add_argument("files", nargs="+", metavar="FILE", help="operation files or folders of them (default: none)")
+    build.add_argument(
         "-o", "--output", metavar="FILE", help="write to FILE instead of standard output (default: standard output)"
     )
 
@@ -266,6 +307,10 @@ def _settings(args: argparse.Namespace) -> Settings:
                  "query_cache_bytes"):
         overrides[name] = getattr(args, name, None)
     overrides["metrics"] = getattr(args, "metrics", None)
+    if getattr(args, "no_access_log", False):
+        overrides["access_log"] = False
+    overrides["log_format"] = getattr(args, "log_format", None)
+    overrides["trusted_documents"] = getattr(args, "trusted_documents", None)
     for name in vars(Limits()):
         overrides[name] = getattr(args, name, None)
     return Settings.from_env(**overrides)
@@ -285,6 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "export-schema": cmd_export_schema,
             "stats": cmd_stats,
             "db": cmd_db,
+            "trusted-documents": cmd_trusted_documents,
         }
         return handler[args.command](args, settings)
     except ConfigError as exc:
@@ -405,6 +451,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             )
             return 1
         _create_empty_database(settings)
+    if settings.trusted_documents:
+        from graph.trusted import load_manifest
+
+        load_manifest(settings.trusted_documents)  # a bad manifest is one line and exit 2, before serving
     from graph.server import descriptors_for, uvicorn_options
 
     fit = descriptors_for(settings.limits)  # workers inherit the raised limit on open files
@@ -488,6 +538,9 @@ def _settings_env(settings: Settings) -> dict[str, str]:
         _env("query_cache_bytes"): str(settings.query_cache_bytes),
         _env("compiled_execution"): "true" if settings.compiled_execution else "false",
         _env("metrics"): "true" if settings.metrics else "false",
+        _env("access_log"): "true" if settings.access_log else "false",
+        _env("log_format"): settings.log_format,
+        _env("trusted_documents"): settings.trusted_documents,
     }
     for name, value in vars(settings.limits).items():
         env[_env(name)] = str(value)
@@ -505,15 +558,42 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
         text = orjson.dumps({"data": result.data}, option=orjson.OPT_INDENT_2).decode() + "\n"
     else:
         text = sdl()
-    if args.output is None:
+    return _write_output(text, args.output, "export-schema")
+
+
+def _write_output(text: str, output: str | None, command: str) -> int:
+    """Write a command's output to standard output, or to the -o FILE; a failure is one line and 1."""
+    if output is None:
         sys.stdout.write(text)
         return 0
     try:
-        Path(args.output).write_text(text, encoding="utf-8")
+        Path(output).write_text(text, encoding="utf-8")
     except OSError as exc:
-        print(f"newsgraph export-schema: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"newsgraph {command}: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def cmd_trusted_documents(args: argparse.Namespace, settings: Settings) -> int:
+    if args.trusted_command != "build":
+        print("newsgraph trusted-documents: name an action: build", file=sys.stderr)
+        return 2
+    import orjson
+
+    from graph.schema import schema
+    from graph.trusted import BuildError, build
+
+    try:
+        manifest = build(args.files, schema._schema)
+    except BuildError as exc:
+        for problem in exc.problems:
+            print(f"newsgraph trusted-documents: {problem}", file=sys.stderr)
+        return 1
+    text = orjson.dumps(manifest, option=orjson.OPT_INDENT_2).decode() + "\n"
+    status = _write_output(text, args.output, "trusted-documents")
+    if status == 0:
+        print(f"{len(manifest)} trusted documents", file=sys.stderr)
+    return status
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:

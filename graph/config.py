@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 PREFIX = "NEWSGRAPH_"
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(ValueError):
@@ -72,6 +73,11 @@ class Settings:
     compiled_execution: bool = True
     # GET /metrics in the Prometheus text format (graph.metrics); off answers 404.
     metrics: bool = False
+    # One line per request (graph.access): "text" (readable) or "json"; off with access_log=false.
+    access_log: bool = True
+    log_format: str = "text"
+    # A JSON manifest of trusted documents (graph.trusted); set, only those operations run.
+    trusted_documents: str = ""
     limits: Limits = field(default_factory=Limits)
 
     @classmethod
@@ -97,6 +103,9 @@ class Settings:
                 limit_values[name] = value
             else:
                 values[name] = value
+        if values.get("trusted_documents") and "graphiql" not in values:
+            # Trusted documents only: GraphiQL (whose queries would be refused) is off unless asked for.
+            values["graphiql"] = False
         settings = cls(**values, limits=Limits(**limit_values))
         settings.validate()
         return settings
@@ -113,6 +122,8 @@ class Settings:
         for f in fields(Limits):
             if getattr(self.limits, f.name) <= 0:
                 raise ConfigError(f"{f.name} must be positive, got {getattr(self.limits, f.name)}")
+        if self.log_format not in LOG_FORMATS:
+            raise ConfigError(f"log_format must be one of {', '.join(LOG_FORMATS)}, got {self.log_format!r}")
         if self.database_url and not self.database_url.startswith(("postgresql://", "postgres://")):
             raise ConfigError("database_url must start with postgresql://")
 

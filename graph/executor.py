@@ -39,6 +39,8 @@ from graphql.validation.validate import ValidationAbortedError
 
 
 from graph import limits as query_limits
+from graph import tracing
+from graph.access import note_error_id
 from graph.budget import Budget, FilterTooCostly, spending
 from graph.lru import LRU
 from graph.plan import PLAN_FALLBACKS, PlanCache, Runtime, directive_variables, run_plan
@@ -134,6 +136,7 @@ def internal_error(detail: str, exc: BaseException | None = None) -> dict[str, A
     """A masked error: the client gets an error id, the server log the details under that id."""
     error_id = uuid.uuid4().hex[:12]
     log.error("error id %s: %s", error_id, detail, exc_info=exc)
+    note_error_id(error_id)
     return error_payload(f"Internal server error (error id {error_id})", INTERNAL, errorId=error_id)
 
 
@@ -220,7 +223,8 @@ class Executor:
     ) -> Outcome:
         """Execute; raises NotAllowed before running an operation type not in ``allowed``."""
         try:
-            prepared = self.prepare(query)
+            with tracing.span("graphql.parse"):
+                prepared = self.prepare(query)
         except GraphQLSyntaxError as exc:
             return self._request_error([self._syntax_error(exc)])
         document = prepared.document
@@ -235,13 +239,16 @@ class Executor:
             return self._request_error([format_error(exc, QUERY_TOO_COMPLEX)])
 
         if prepared.errors is None:
-            prepared.errors = self._validate(document)
+            with tracing.span("graphql.validate"):
+                prepared.errors = self._validate(document)
         if prepared.errors:
             return self._request_error([self._validation_error(e) for e in prepared.errors])
 
         # Store work reads the deadline and the filter work limit from here (graph.budget).
         budget = Budget(time.monotonic() + self.limits.timeout_seconds, self.limits.max_filter_work)
-        with spending(budget):
+        attributes = {"graphql.operation.name": operation_name or "", "graphql.operation.type": (
+            operation.operation.value if operation is not None else "")}
+        with spending(budget), tracing.span("graphql.execute", **attributes):
             return await self._execute(query, prepared, operation, operation_name, variables, context, budget)
 
     async def _execute(

@@ -20,6 +20,8 @@ import sys
 import time
 from typing import Any
 
+import orjson
+
 WINDOW_SECONDS = 60.0
 # Distinct lines remembered; past this the oldest are forgotten (and may be written again).
 MAX_REMEMBERED = 1024
@@ -78,14 +80,39 @@ def _exception(record: logging.LogRecord) -> tuple[str, str] | None:
     return (type(exc).__name__, str(exc))
 
 
-def configure_logging() -> None:
+class JSONFormatter(logging.Formatter):
+    """One JSON object a line (NEWSGRAPH_LOG_FORMAT=json): time, level, logger, message, and the
+    traceback as one string; a masked error's line also has its ``error_id``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        args = record.args if isinstance(record.args, tuple) else ()
+        if str(record.msg).startswith(ERROR_ID_MESSAGE) and len(args) == 2:
+            line["error_id"] = args[0]
+        if record.exc_info:
+            line["traceback"] = self.formatException(record.exc_info)
+        return orjson.dumps(line).decode()
+
+
+JSONFormatter.converter = time.gmtime  # type: ignore[assignment]
+
+
+def configure_logging(log_format: str = "text") -> None:
     """Send newsgraph's log (masked errors with their ids, warnings) to stderr, once per process,
     and put Repeats on every handler that writes ours, uvicorn's or asyncio's lines."""
     logger = logging.getLogger("newsgraph")
     if logger.handlers:
         return
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if log_format == "json":
+        handler.setFormatter(JSONFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False

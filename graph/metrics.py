@@ -12,6 +12,9 @@
   parsed_documents, match, facet, provider_match, decoded_documents);
 - ``newsgraph_plan_fallbacks_total`` by ``reason``: queries the compiled plan
   handed to graphql-core, by the class name of what it raised;
+- ``newsgraph_untrusted_documents_refused_total`` by ``form`` (``id``: a hash or
+  documentId not in the manifest; ``text``: a query whose text is not one of its
+  documents), with NEWSGRAPH_TRUSTED_DOCUMENTS (graph.trusted);
 - ``newsgraph_store_articles`` and ``newsgraph_data_version_info{version}``;
 - ``newsgraph_process_*`` (CPU seconds, resident memory, open files).
 
@@ -23,7 +26,6 @@ worker per port behind the balancer, to see them all).
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -32,13 +34,12 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessColl
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from graph.access import operation_name
 from graph.lru import CACHE_STATS
 from graph.plan import PLAN_FALLBACKS
 
 MAX_OPERATIONS = 200
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-_OPERATION_NAME = re.compile(r"\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]{0,63})")
-_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
 
 
 class Metrics:
@@ -56,6 +57,11 @@ class Metrics:
             "newsgraph_request_duration_seconds", "Time to answer a GraphQL request, by operation name and outcome",
             ["operation", "outcome"], buckets=LATENCY_BUCKETS, registry=self.registry,
         )
+        self.untrusted = Counter(
+            "newsgraph_untrusted_documents_refused",
+            "Operations refused for not being trusted documents (NEWSGRAPH_TRUSTED_DOCUMENTS), by how they were sent",
+            ["form"], registry=self.registry,
+        )
         self.state = _StateCollector()
         self.registry.register(self.state)
         ProcessCollector(namespace="newsgraph", registry=self.registry)
@@ -63,10 +69,8 @@ class Metrics:
 
     def operation(self, name: str | None, query: str | None) -> str:
         """The label of a request's operation: its operationName, else the name of the first operation in the text."""
-        if name is None and query:
-            found = _OPERATION_NAME.search(query)
-            name = found.group(1) if found else None
-        if not name or not _NAME.fullmatch(name):
+        name = operation_name(name, query)
+        if name is None:
             return "anonymous"
         if name not in self._operations:
             if len(self._operations) >= MAX_OPERATIONS:

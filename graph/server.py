@@ -38,6 +38,7 @@ from typing import Any
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from graph import access
 from graph.config import Limits, Settings
 from graph.errors import BAD_USER_INPUT, QUERY_TOO_COMPLEX
 
@@ -64,9 +65,13 @@ def head_bytes(limits: Limits) -> int:
 
 
 @functools.cache
+def _settings() -> Settings:
+    """The settings of this worker (cmd_serve passes settings to workers through the environment)."""
+    return Settings.from_env()
+
+
 def _limits() -> Limits:
-    """The limits of this worker (cmd_serve passes settings to workers through the environment)."""
-    return Settings.from_env().limits
+    return _settings().limits
 
 
 class Protocol(HttpToolsProtocol):
@@ -164,13 +169,19 @@ class Protocol(HttpToolsProtocol):
         close, so that it reads the answer instead of a reset.
         """
         body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+        # Refused before the app saw a request: it gets its request id and access log line here.
+        record = access.RequestRecord(access.new_request_id(), status=status, bytes=len(body))
         head = [
             b"HTTP/1.1 %d %s" % (status, HTTPStatus(status).phrase.encode()),
             b"content-type: application/json",
             b"content-length: %d" % len(body),
             b"connection: close",
+            b"x-request-id: " + record.request_id.encode(),
             *(name + b": " + value for name, value in headers or ()),
         ]
+        settings = _settings()
+        if settings.access_log:
+            access.write(record, settings.log_format)
         self._cancel_head_timer()
         self._lingering = True
         if self.cycle is not None and not self.cycle.response_complete:

@@ -120,6 +120,21 @@ def test_persisted_query_round_trip_over_post_and_get(db):
         assert short_get.json() == registered.json()
 
 
+def test_document_id_names_a_persisted_query_as_the_graphql_over_http_appendix_sends_it(db):
+    with running_server(db) as server:
+        digest = sha(QUERY)
+        unknown = server.post({"documentId": f"sha256:{digest}"})
+        assert [e["extensions"]["code"] for e in unknown.json()["errors"]] == ["PERSISTED_QUERY_NOT_FOUND"]
+        registered = server.post({"query": QUERY, "extensions": persisted(digest)})
+        assert server.post({"documentId": f"sha256:{digest}"}).json() == registered.json()
+        assert server.post({"documentId": digest.upper()}).json() == registered.json()
+        assert server.get({"documentId": f"sha256:{digest}"}).json() == registered.json()
+        for bad in ("md5:" + digest[:32], "sha256:" + digest[:63], 42):
+            response = server.post({"documentId": bad})
+            assert response.status_code == 400, bad
+            assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
 def test_persisted_query_hash_mismatch_is_refused(db):
     with running_server(db) as server:
         response = server.post({"query": QUERY, "extensions": persisted(sha("{ __typename }"))})
