@@ -18,8 +18,9 @@ closes that:
   else 408 and close; the body has its own timeout in graph.app.read_body;
 - a head over its bounds is answered with a GraphQL error body and the
   connection closed, before more of it is buffered: 414 when the request line
-  is over REQUEST_LINE_BYTES (a GET query too long for a URL; httptools cannot
-  parse longer URLs), 431 when the headers are over ``head_bytes``.
+  is over REQUEST_LINE_BYTES or the whole head's bound (a GET query too long
+  for a URL; httptools cannot parse longer URLs), 431 when the head is over
+  ``head_bytes``.
 
 Errors are answered and then the connection is closed the way nginx's
 lingering close does it: the rest of what the client sends is read and dropped
@@ -86,6 +87,7 @@ class Protocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self.limits = _limits()
         self._head_limit = head_bytes(self.limits)
+        self._line_limit = min(REQUEST_LINE_BYTES, self._head_limit)
         self._head: bytearray | None = bytearray()  # None between a head's end and the next request
         self._head_timer: asyncio.TimerHandle | None = None
         self._lingering = False
@@ -110,9 +112,9 @@ class Protocol(HttpToolsProtocol):
         if head is not None and len(head) <= self._head_limit:
             head += data[: self._head_limit + 1 - len(head)]
             line_end = head.find(b"\r\n")
-            if line_end > REQUEST_LINE_BYTES or (line_end < 0 and len(head) > REQUEST_LINE_BYTES):
+            if line_end > self._line_limit or (line_end < 0 and len(head) > self._line_limit):
                 message = (
-                    f"the request line is over {REQUEST_LINE_BYTES:,} bytes; send long queries with POST "
+                    f"the request line is over {self._line_limit:,} bytes; send long queries with POST "
                     "(or as persisted queries, whose GET URLs stay short)"
                 )
                 self._refuse(414, message, QUERY_TOO_COMPLEX)
