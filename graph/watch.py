@@ -97,8 +97,26 @@ def watched_folders(roots: Sequence[Root]) -> list[str]:
     return list(dict.fromkeys(folders))
 
 
-def _under(key: str, changed: Iterable[str]) -> bool:
-    return any(key == c or key.startswith(c + os.sep) for c in changed)
+def _at(changed: Sequence[str]) -> Callable[[str], bool]:
+    """Whether a stored path is one of the changed paths or inside one (a folder moved or deleted).
+
+    Called for every stored article: a set lookup, then the prefixes are tried
+    once per folder (articles are many, their folders few).
+    """
+    exact = set(changed)
+    prefixes = tuple(c + os.sep for c in exact)
+    folders: dict[str, bool] = {}
+
+    def at(key: str) -> bool:
+        if key in exact:
+            return True
+        folder = key.rpartition(os.sep)[0]
+        inside = folders.get(folder)
+        if inside is None:
+            inside = folders[folder] = (folder + os.sep).startswith(prefixes)
+        return inside
+
+    return at
 
 
 async def seed_batch(
@@ -133,7 +151,8 @@ async def seed_batch(
         return None
     marks: dict[str, SeedMark] = await store.seed_marks()
     # Stored articles whose file was at a changed path and is there no more.
-    gone = {i for i, m in marks.items() if _under(m.path, changed_keys) and not os.path.lexists(m.path)}
+    at = _at(changed_keys)
+    gone = {i for i, m in marks.items() if at(m.path) and not os.path.lexists(m.path)}
     if not (files or gone or report.errors):
         return None  # only paths that held nothing seeded (a temporary file come and gone)
 
