@@ -127,6 +127,7 @@ async def seed_batch(
     report = BatchReport(strict=strict)
     files: dict[str, SeedFile] = {}
     changed_keys: list[str] = []
+    unreadable: list[str] = []  # folders that could not be searched: their articles are kept
     for path in sorted(set(changed)):
         root = next((r for r in roots if r.shown_for(path) is not None), None)
         if root is None:
@@ -140,6 +141,7 @@ async def seed_batch(
                 found = None
             if found is not None:
                 report.errors.extend(found.errors)
+                unreadable.extend(found.unreadable)
                 files.update((f.key, f) for f in found.files)
         elif os.path.lexists(path):
             if path != root.absolute and os.path.splitext(path)[1].lower() not in SUFFIXES:
@@ -164,7 +166,7 @@ async def seed_batch(
         return mark.path if held else None
 
     # Parsed here, not in worker processes: a batch is usually a few files.
-    upserts, deletes = _plan(list(files.values()), marks, raw_text, None, None, report, (), claimed)
+    upserts, deletes = _plan(list(files.values()), marks, raw_text, None, None, report, unreadable, claimed)
     removed = (deletes.replaced | gone) - deletes.kept
     report.removed = len(removed)
     if not (strict and report.errors) and (upserts or removed):
@@ -224,7 +226,7 @@ async def watch(
             if report is not None:
                 show(report)
             # --strict refused the batch: its files come again with the next one, fixed or not.
-            refused = changed if report is not None and not report.written and report.errors else set()
+            refused = changed if strict and report is not None and report.errors else set()
             waiting = asyncio.ensure_future(anext(batches))
     finally:
         stop.set()

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from conftest import newsgraph
+from conftest import newsgraph, without_root_powers
 from server import running_server
 
 BATCH = re.compile(
@@ -124,6 +124,7 @@ class Watcher:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=without_root_powers,  # a chmod counts, even as root
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.errors: list[str] = []
@@ -323,10 +324,32 @@ def test_a_bad_file_is_reported_and_skipped_and_its_article_kept(tmp_path: Path,
         write(seeds / "dup.md", article("Duplicate", "id: new"))
         assert watcher.batch() == (0, 0, 0, 0, 1)
         assert target.titles() == {"good": "Good", "new": "New"}
+        # Without --strict a bad file is not tried again until it changes.
+        write(seeds / "other.md", article("Other"))
+        assert watcher.batch() == (1, 0, 0, 0, 0)
         assert watcher.stop() == 0
     assert "seeds/good.md:1: no frontmatter: the file must start with a '---' line" in watcher.errors
     assert any(line.startswith("seeds/bad.md:2: ") for line in watcher.errors), watcher.errors
     assert "seeds/dup.md:3: duplicate id 'new': already loaded from " + str((seeds / "new.md").resolve()) in watcher.errors
+
+
+def test_a_folder_that_cannot_be_read_is_reported_and_its_articles_kept(tmp_path: Path) -> None:
+    target = Target("tinydb", tmp_path, None)
+    private = tmp_path / "seeds" / "private"
+    write(private / "a.md", article("A"))
+    with watching(tmp_path, "seeds", *target.args()) as watcher:
+        watcher.start()
+        try:
+            private.chmod(0)
+            assert watcher.batch() == (0, 0, 0, 0, 1)
+            assert target.titles() == {"a": "A"}
+        finally:
+            private.chmod(0o755)
+        write(private / "a.md", article("A, readable again"))
+        assert watcher.batch()[1] == 1
+        assert target.titles() == {"a": "A, readable again"}
+        assert watcher.stop() == 0
+    assert "seeds/private:1: cannot read the folder: Permission denied" in watcher.errors
 
 
 def test_strict_writes_nothing_of_a_batch_with_a_bad_file_until_it_is_fixed(tmp_path: Path) -> None:
