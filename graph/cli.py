@@ -106,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar (default: a bar on a terminal, none otherwise)"
     )
+    seed.add_argument(
+        "--watch",
+        action="store_true",
+        help="after seeding, keep watching the paths and seed each batch of changed, added or deleted files "
+        "after 200 ms of quiet, one summary line a batch; Ctrl-C or SIGTERM stops it between batches "
+        "(default: off)",
+    )
 
     serve = commands.add_parser("serve", parents=[common], help="serve the GraphQL API over HTTP",
                                 description="Serve GraphQL on "
@@ -347,9 +354,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
-    from graph.documents import display_path
     from graph.seed import SeedUsageError, check_paths, seed
 
+    if args.watch and args.dry_run:
+        print("newsgraph seed: --watch and --dry-run cannot be used together", file=sys.stderr)
+        return 2
     paths = args.paths or ["seeds"]
     try:
         check_paths(paths)
@@ -359,6 +368,8 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     progress = writing = None
     if not args.quiet and sys.stderr.isatty():
         progress, writing = _progress_bars()
+    if args.watch:
+        return _watch(args, settings, paths, progress, writing)
 
     async def run() -> Any:
         store = _store_for_seeding(settings)
@@ -382,14 +393,61 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     except SeedUsageError as exc:
         print(f"newsgraph seed: {exc}", file=sys.stderr)
         return 2
+    _show(report)
+    return 1 if report.errors or report.empty else 0
+
+
+def _show(report: Any) -> None:
+    """A seed report as the command prints it: warnings and errors on stderr, then the summary line."""
+    from graph.documents import display_path
+
     for warning in report.warnings:
         print(warning, file=sys.stderr)
     for error in report.errors:
         print(error, file=sys.stderr)
     for folder in report.empty:
         print(f"no seed files found in {display_path(folder)} (seed files end in .md, .markdown or .txt)", file=sys.stderr)
-    print(report.summary())
-    return 1 if report.errors or report.empty else 0
+    sys.stderr.flush()
+    print(report.summary(), flush=True)
+
+
+def _watch(args: argparse.Namespace, settings: Settings, paths: list[str], progress: Any, writing: Any) -> int:
+    """seed --watch: exit 0 when stopped by SIGINT or SIGTERM (a batch in progress completes first)."""
+    import signal
+
+    from graph.seed import SeedUsageError
+    from graph.watch import describe, watch
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        store = _store_for_seeding(settings)
+        await store.open()
+        try:
+            await watch(
+                store,
+                paths,
+                stop,
+                _show,
+                strict=args.strict,
+                prune=args.prune,
+                raw_text=args.raw_text,
+                progress=progress,
+                writing=writing,
+                ready=lambda: print(f"watching {describe(paths)} (Ctrl-C to stop)", file=sys.stderr, flush=True),
+            )
+        finally:
+            await store.close()
+
+    try:
+        asyncio.run(run())
+    except SeedUsageError as exc:
+        print(f"newsgraph seed: {exc}", file=sys.stderr)
+        return 2
+    print("stopped watching", file=sys.stderr, flush=True)
+    return 0
 
 
 def _progress_bars() -> tuple[Any, Any]:

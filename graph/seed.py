@@ -90,15 +90,18 @@ class SeedReport:
 
     def summary(self) -> str:
         """``loaded N: A new, B updated, C unchanged; F failed; P pruned in T s``, plus why nothing was written."""
-        line = (
+        return (
             f"loaded {self.loaded}: {self.new} new, {self.updated} updated, {self.unchanged} unchanged; "
             f"{self.failed} failed; {self.pruned} pruned in {self.seconds:.2f} s"
-        )
+        ) + self.unwritten()
+
+    def unwritten(self) -> str:
+        """Why nothing was written, as the summary line ends, or ""."""
         if self.dry_run:
-            line += " (dry run: nothing written)"
-        elif self.strict and self.errors:
-            line += " (--strict: nothing written)"
-        return line
+            return " (dry run: nothing written)"
+        if self.strict and self.errors:
+            return " (--strict: nothing written)"
+        return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +322,7 @@ async def seed(
 class _Deletes:
     replaced: set[str]  # articles whose file now gives another id
     pruned: set[str]  # articles no file of this run gave (deleted only with --prune)
+    kept: set[str] = field(default_factory=set)  # ids a file of this run gave or a bad file may own
 
 
 def _plan(
@@ -329,8 +333,13 @@ def _plan(
     progress: Progress[Any] | None,
     report: SeedReport,
     unreadable: Sequence[str] = (),
+    claimed: Callable[[str, str], str | None] | None = None,
 ) -> tuple[list[Document], _Deletes]:
-    """Read every file (in order) and decide what to write; fills report's counts, errors and warnings."""
+    """Read every file (in order) and decide what to write; fills report's counts, errors and warnings.
+
+    ``claimed(article_id, key)``, when given, names another file outside this
+    run that still holds the id (so this file's copy is a duplicate), or None.
+    """
     ids_by_path: dict[str, list[str]] = {}
     for article_id, mark in marks.items():
         ids_by_path.setdefault(mark.path, []).append(article_id)
@@ -360,8 +369,9 @@ def _plan(
             protected.update(previous)
             continue
         article_id = doc["id"] if doc is not None else previous[0]
-        if article_id in seen:
-            report.errors.append(_duplicate(file, article_id, seen[article_id]))
+        first = seen.get(article_id) or (claimed(article_id, file.key) if claimed is not None else None)
+        if first is not None:
+            report.errors.append(_duplicate(file, article_id, first))
             protected.update(previous)
             continue
         seen[article_id] = file.shown
@@ -382,7 +392,7 @@ def _plan(
             report.new += 1
         upserts.append(doc)
     keep = set(seen) | protected
-    return upserts, _Deletes(replaced=replaced - keep, pruned=set(marks) - keep - replaced)
+    return upserts, _Deletes(replaced=replaced - keep, pruned=set(marks) - keep - replaced, kept=keep)
 
 
 def _line_of_key(file: SeedFile, key: str) -> int:

@@ -11,7 +11,11 @@ import importlib.util
 import os
 import re
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from conftest import newsgraph
 from graph.graphiql import EXAMPLES, bundle_manifest
 from live_server import live_server, need
 
@@ -37,23 +41,31 @@ WAIT_MS = 30_000
 """How long a step may wait for the page (a bound, not a measurement)."""
 
 
-def test_graphiql_runs_the_example_and_shows_the_docs_in_chromium(tmp_path: Path) -> None:
+def need_browser() -> None:
     need(CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} is not installed ({SETUP})")
     need(importlib.util.find_spec("playwright") is not None, f"playwright is not installed ({SETUP})")
     manifest, problem = bundle_manifest()
     need(manifest is not None, f"the GraphiQL bundle is not built: {problem}")
 
+
+def launch(playwright: Any, profile: Path) -> Any:
+    """Chromium with a fresh profile (a persistent context is Playwright's way to pass --user-data-dir)."""
+    return playwright.chromium.launch_persistent_context(
+        profile,
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=CHROMIUM_FLAGS,
+        viewport={"width": 1600, "height": 1000},
+    )
+
+
+def test_graphiql_runs_the_example_and_shows_the_docs_in_chromium(tmp_path: Path) -> None:
+    need_browser()
+
     from playwright.sync_api import sync_playwright
 
     with live_server(tmp_path) as server, sync_playwright() as playwright:
-        # A persistent context is Playwright's way to pass a fresh --user-data-dir.
-        browser = playwright.chromium.launch_persistent_context(
-            tmp_path / "profile",
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1600, "height": 1000},
-        )
+        browser = launch(playwright, tmp_path / "profile")
         try:
             page = browser.new_page()
             requested: list[str] = []
@@ -120,3 +132,64 @@ def test_graphiql_runs_the_example_and_shows_the_docs_in_chromium(tmp_path: Path
         finally:
             browser.close()
     assert "GraphiQL is loaded from a CDN" not in server.log()
+
+
+SUBSCRIPTION = "subscription { articleChanges { kind id version } }"
+SEED_TRIES = 5
+"""Seeds until an event shows (a subscription has no acknowledgement to wait for: the first seed
+may land before the server registered it, and events are not replayed)."""
+
+
+def test_graphiql_streams_a_subscription_that_a_seed_in_another_process_feeds(tmp_path: Path) -> None:
+    need_browser()
+
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
+    with live_server(tmp_path) as server, sync_playwright() as playwright:
+        served = server.data("{ __schema { subscriptionType { fields { name } } } }")["__schema"]["subscriptionType"]
+        if served is None or "articleChanges" not in [f["name"] for f in served["fields"]]:
+            pytest.fail(
+                "the server does not serve Subscription.articleChanges (issue #16 item 1: subscriptions over "
+                "graphql-transport-ws at /graphql); this test of GraphiQL's subscription support needs it",
+                pytrace=False,
+            )
+        browser = launch(playwright, tmp_path / "profile")
+        try:
+            page = browser.new_page()
+            sockets: list[str] = []
+            page.on("websocket", lambda socket: sockets.append(socket.url))
+            page.goto(server.url)
+            editor = page.locator(".graphiql-query-editor .CodeMirror").first
+            editor.wait_for(timeout=WAIT_MS)
+            page.evaluate("(query) => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(query)", SUBSCRIPTION)
+            # GraphiQL reads the editor 100 ms after a change (a debounce): then the active tab takes the
+            # unnamed operation's title, and only from then on does Execute send it as a subscription.
+            page.locator(".graphiql-tab-active").get_by_text("<untitled>").wait_for(timeout=WAIT_MS)
+            page.get_by_role("button", name="Execute query (Ctrl-Enter)").click()
+            result = page.locator(".result-window")
+
+            shown = ""
+            for n in range(1, SEED_TRIES + 1):
+                # A seed in a second process: a new article, so an ADDED event.
+                (tmp_path / "live").mkdir(exist_ok=True)
+                (tmp_path / "live" / f"live{n}.md").write_text(f"---\ntitle: Live article {n}\n---\n", encoding="utf-8")
+                seeded = newsgraph("seed", str(tmp_path / "live"), "--db", str(tmp_path / "db.json"), "--quiet")
+                assert seeded.returncode == 0, seeded.stderr
+                try:
+                    result.get_by_text(f'"live{n}"').wait_for(timeout=WAIT_MS // SEED_TRIES)
+                except PlaywrightTimeout:
+                    shown = result.inner_text()
+                    continue
+                shown = result.inner_text()
+                break
+            else:
+                pytest.fail(
+                    f"no event appeared in GraphiQL's result pane after {SEED_TRIES} seeds; it shows:\n{shown}\n"
+                    f"(websockets opened: {sockets})",
+                    pytrace=False,
+                )
+            assert '"kind": "ADDED"' in shown and '"version": "' in shown, shown
+            assert sockets == [server.base.replace("http://", "ws://") + "/graphql"], sockets
+        finally:
+            browser.close()

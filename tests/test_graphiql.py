@@ -244,7 +244,9 @@ def test_the_built_bundle_is_small_and_says_what_it_holds() -> None:
     manifest, problem = bundle_manifest()
     need(manifest is not None, f"the GraphiQL bundle is not built: {problem}")
     assert manifest is not None
-    assert set(manifest["packages"]) == {"graphiql", "@graphiql/plugin-explorer", "react", "react-dom", "graphql"}
+    assert set(manifest["packages"]) == {
+        "graphiql", "@graphiql/plugin-explorer", "@graphiql/toolkit", "graphql-ws", "react", "react-dom", "graphql"
+    }
     pinned = json.loads((Path(__file__).resolve().parent.parent / "graphiql" / "package.json").read_text())
     assert manifest["packages"] == pinned["dependencies"]
     # A production build: minified, no development React, within a budget worth noticing when broken.

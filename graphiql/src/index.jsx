@@ -3,9 +3,11 @@
 // The page (graph/graphiql.py) puts its configuration in a JSON script tag:
 // { "examples": [{ "title", "query", "variables" }, ...] }, the first opened.
 import { explorerPlugin } from "@graphiql/plugin-explorer";
+import { createGraphiQLFetcher } from "@graphiql/toolkit";
 import { GraphiQL } from "graphiql";
 import { useEffect, useLayoutEffect, useRef } from "react";
 import { createRoot } from "react-dom/client";
+import { createClient } from "graphql-ws";
 
 import "@graphiql/plugin-explorer/style.css";
 import "graphiql/style.css";
@@ -13,22 +15,33 @@ import "graphiql/style.css";
 const config = JSON.parse(document.getElementById("newsgraph-graphiql-config").textContent);
 const endpoint = window.location.pathname;
 
-// A plain fetch: the endpoint answers JSON for every GraphQL outcome, and
+// Queries go over HTTP; subscriptions over GraphQL over WebSocket (the
+// graphql-ws client, subprotocol graphql-transport-ws) at the same path, ws://
+// or wss:// as the page is http:// or https://. The socket opens on the first
+// subscription only. The endpoint answers JSON for every GraphQL outcome, and
 // plain text for transport errors (413, 415), which become one GraphQL error.
 // Headers typed into GraphiQL's headers editor are sent along.
-async function fetcher(params, options) {
-  const response = await fetch(endpoint, {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json", ...options?.headers },
-    body: JSON.stringify(params),
-  });
+const socketUrl = `${window.location.protocol === "https:" ? "wss:" : "ws:"}//${window.location.host}${endpoint}`;
+
+async function fetchJson(url, init) {
+  const response = await fetch(url, init);
   const text = await response.text();
   try {
-    return JSON.parse(text);
+    JSON.parse(text);
+    return new Response(text, { status: response.status, headers: { "content-type": "application/json" } });
   } catch {
-    return { errors: [{ message: `HTTP ${response.status}: ${text}` }] };
+    const errors = [{ message: `HTTP ${response.status}: ${text}` }];
+    return new Response(JSON.stringify({ errors }), { headers: { "content-type": "application/json" } });
   }
 }
+
+const fetcher = createGraphiQLFetcher({
+  url: endpoint,
+  headers: { accept: "application/json" },
+  enableIncrementalDelivery: false,
+  fetch: fetchJson,
+  wsClient: createClient({ url: socketUrl, lazy: true }),
+});
 
 // The explorer (graphiql-explorer) focuses every argument input it mounts
 // unless a text area has the focus, meant for an argument just added; on
