@@ -20,12 +20,14 @@ import math
 import re
 import unicodedata
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from graph.budget import current as current_budget
 
 WORD = re.compile(r"[^\W_]+")
 TERM = re.compile(r"[^\W_]+\*?")
@@ -40,6 +42,54 @@ LAST_CODE_POINT = "\U0010ffff"
 class Term:
     text: str
     prefix: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One operand of a search: all its terms match the article (one term: a word; several: an
+    unquoted hyphenated chunk), and with ``phrase`` consecutively within one field."""
+
+    terms: tuple[Term, ...]
+    phrase: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    match: Match
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """A parsed search: every clause must hold, a clause holds when one of its literals does.
+
+    Empty (no clauses) matches every article. ``terms`` are what ranking counts:
+    the distinct terms of the literals that are not excluded, in query order.
+    """
+
+    clauses: tuple[tuple[Literal, ...], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.clauses)
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        seen: dict[Term, None] = {}
+        for clause in self.clauses:
+            for literal in clause:
+                if not literal.negated:
+                    for term in literal.match.terms:
+                        seen.setdefault(term, None)
+        return tuple(seen)
+
+    @property
+    def single_word(self) -> Term | None:
+        """The term when the search is one whole word and nothing else (the stores' fast paths)."""
+        if len(self.clauses) == 1 and len(self.clauses[0]) == 1:
+            literal = self.clauses[0][0]
+            if not literal.negated and len(literal.match.terms) == 1 and not literal.match.terms[0].prefix:
+                return literal.match.terms[0]
+        return None
 
 
 class _WithoutMarks(dict[int, "int | None"]):
@@ -66,13 +116,84 @@ def words(text: str) -> list[str]:
     return WORD.findall(fold(text))
 
 
-def parse_query(text: str) -> tuple[Term, ...]:
-    """Terms of a search string; duplicates dropped, order kept."""
-    seen: dict[Term, None] = {}
-    for raw in TERM.findall(fold(text)):
-        term = Term(raw.rstrip("*"), raw.endswith("*"))
-        seen.setdefault(term, None)
-    return tuple(seen)
+def _match(text: str, phrase: bool) -> Match | None:
+    terms = tuple(Term(raw.rstrip("*"), raw.endswith("*")) for raw in TERM.findall(fold(text)))
+    if not terms:
+        return None
+    if phrase and len(terms) > 1:
+        return Match(terms, phrase=True)  # a phrase keeps repeated words: "new new york"
+    return Match(tuple(dict.fromkeys(terms)))
+
+
+def parse_query(text: str) -> SearchQuery:
+    """A search string in the web search syntax (like PostgreSQL's websearch_to_tsquery), read leniently.
+
+    Chunks separated by spaces must all match; ``a OR b`` matches either (OR
+    binds tighter than the implicit AND, in capitals only); ``-chunk`` and
+    ``-"a phrase"`` exclude; ``"a phrase"`` matches its words consecutively in
+    one field; a word ending in ``*`` is a prefix. Never an error: an
+    unbalanced quote closes at the end, a lone ``-``, a chunk without words and
+    a leading or trailing OR are ignored.
+    """
+    clauses: list[list[Literal]] = []
+    joined = False  # an OR stands between the last clause and the next literal
+    at, end = 0, len(text)
+    while at < end:
+        char = text[at]
+        if char.isspace():
+            at += 1
+            continue
+        negated = char == "-" and at + 1 < end and not text[at + 1].isspace()
+        if negated:
+            at += 1
+        if text[at] == '"':
+            close = text.find('"', at + 1)
+            close = end if close < 0 else close
+            match, at = _match(text[at + 1 : close], phrase=True), close + 1
+        else:
+            stop = at
+            while stop < end and not text[stop].isspace() and text[stop] != '"':
+                stop += 1
+            chunk, at = text[at:stop], stop
+            if chunk == "OR" and not negated:
+                joined = bool(clauses)
+                continue
+            match = _match(chunk, phrase=False)
+        if match is None:
+            continue
+        literal = Literal(match, negated)
+        if joined:
+            if literal not in clauses[-1]:
+                clauses[-1].append(literal)
+        else:
+            clauses.append([literal])
+        joined = False
+    return SearchQuery(tuple(dict.fromkeys(tuple(clause) for clause in clauses)))
+
+
+def phrase_fields(doc: Mapping[str, Any], provider_name: str | None) -> list[list[str]]:
+    """The word sequences a phrase can match in: title, excerpt, body, each topic, the provider's
+    canonical name, each related title."""
+    related = doc.get("related") or []
+    return [
+        words(doc.get("title") or ""),
+        words(doc.get("excerpt") or ""),
+        words(doc.get("body") or ""),
+        *(words(topic) for topic in doc.get("topics") or []),
+        words(provider_name or ""),
+        *(words(item.get("title") or "") for item in related),
+    ]
+
+
+def phrase_lines(sequences: Iterable[list[str]]) -> str:
+    """Word sequences as text a phrase pattern is looked for in (the PostgreSQL store's column):
+    each one a line of its words with a space before and after each."""
+    return "\n".join(" " + " ".join(sequence) + " " for sequence in sequences if sequence)
+
+
+def phrase_pattern(terms: Sequence[Term]) -> str:
+    """The regular expression (POSIX and Python alike) of a phrase's terms, consecutive, in phrase_lines."""
+    return " " + " ".join(t.text + "[^ \n]*" if t.prefix else t.text for t in terms) + " "
 
 
 def searchable_fields(doc: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -107,7 +228,9 @@ class SearchIndex:
     the same float64 operations), which the PostgreSQL store mirrors in SQL.
     """
 
-    def __init__(self, docs: Iterable[Mapping[str, Any]]) -> None:
+    def __init__(self, docs: Iterable[Mapping[str, Any]], provider_names: Sequence[str | None] | None = None) -> None:
+        """``provider_names``: each document's provider's canonical name (phrases match it), by number;
+        without them a document's own provider name stands in."""
         # Postings grow in typed arrays (4 bytes a number, no Python object each) that become
         # the numpy arrays without a copy. Boxed ints and floats per posting, packed into small
         # numpy arrays per word and chunk, left ~280 MB of fragmented heap behind at 100k
@@ -115,10 +238,38 @@ class SearchIndex:
         numbers: dict[str, array] = {}
         frequencies: dict[str, array] = {}
         lengths: list[float] = []
+        # Every phrase field's words in one sequence of word ids, fields apart by a -1 (so no phrase
+        # spans two), documents starting at doc_starts: a word's positions are where its id stands.
+        ids: dict[str, int] = {}
+        tokens = array("i")
+        doc_starts = array("q")
         for number, doc in enumerate(docs):
+            doc_starts.append(len(tokens))
+            provider = (doc.get("provider") or {}).get("name") or ""
+            own = words(provider)
+            canonical = provider_names[number] if provider_names is not None else provider
+            topics = [words(topic) for topic in doc.get("topics") or []]
+            related = [words(item.get("title") or "") for item in doc.get("related") or []]
+            title, excerpt, body = (words(doc.get(key) or "") for key in ("title", "excerpt", "body"))
+            sequences = [title, excerpt, body, *topics, own if canonical == provider else words(canonical or ""), *related]
+            for sequence in sequences:
+                for word in sequence:
+                    found_id = ids.get(word)
+                    if found_id is None:
+                        found_id = ids[word] = len(ids)
+                    tokens.append(found_id)
+                tokens.append(-1)
+            fields = {
+                "title": title,
+                "excerpt": excerpt,
+                "body": body,
+                "topics": [w for topic in topics for w in topic],
+                "provider": own,
+                "related": [w for item in related for w in item],
+            }
             length = 0.0
             weighted: dict[str, float] = {}
-            for field, field_words in searchable_fields(doc).items():
+            for field, field_words in fields.items():
                 weight = WEIGHTS[field]
                 length += weight * len(field_words)
                 for word, count in Counter(field_words).items():
@@ -141,6 +292,23 @@ class SearchIndex:
         self.count = len(lengths)
         self.average_length = (sum(lengths) / len(lengths)) if lengths else 1.0
         self.vocabulary = sorted(self.postings)
+        self._positions(ids, tokens, doc_starts)
+
+    def _positions(self, ids: dict[str, int], tokens: array, doc_starts: array) -> None:
+        """Positional postings: ``token_order[word_starts[r]:word_starts[r + 1]]`` are the positions
+        (ascending) of the word ranked r in the vocabulary, so a prefix's words are one slice."""
+        # A word's id in the sequence -> its rank in the sorted vocabulary (the field gaps stay -1).
+        # Its own vocabulary: a provider's canonical name may hold words its articles do not.
+        self.phrase_vocabulary = sorted(ids)
+        rank = np.full(len(ids) + 1, -1, dtype=np.int32)
+        rank[np.fromiter((ids[word] for word in self.phrase_vocabulary), dtype=np.int32, count=len(ids))] = np.arange(
+            len(ids), dtype=np.int32
+        )
+        ranked = rank[np.frombuffer(tokens, dtype=np.int32)] if len(tokens) else np.array([], dtype=np.int32)
+        del tokens
+        self.token_order = np.argsort(ranked, kind="stable").astype(np.int32)
+        self.word_starts = np.searchsorted(ranked[self.token_order], np.arange(len(ids) + 1)).astype(np.int64)
+        self.doc_starts = np.frombuffer(doc_starts, dtype=np.int64)
 
     def _term_postings(self, term: Term) -> tuple[Any, Any]:
         if not term.prefix:
@@ -168,22 +336,80 @@ class SearchIndex:
         unique, starts = np.unique(docs, return_index=True)
         return unique, np.add.reduceat(tfs, starts)
 
-    def search(self, terms: Iterable[Term]) -> Scores | None:
-        """The documents matching every term with their scores; None when there are no terms."""
-        term_postings = [self._term_postings(term) for term in terms]
-        if not term_postings:
-            return None
-        term_postings.sort(key=lambda posting: len(posting[0]))
-        candidates = term_postings[0][0]
-        for docs, _ in term_postings[1:]:
+    def _term_positions(self, term: Term) -> Any:
+        """The positions (ascending) of the words a term stands for."""
+        vocabulary = self.phrase_vocabulary
+        start = bisect.bisect_left(vocabulary, term.text)
+        if term.prefix:
+            end = bisect.bisect_left(vocabulary, term.text + LAST_CODE_POINT, start)
+        else:
+            end = start + 1 if start < len(vocabulary) and vocabulary[start] == term.text else start
+        positions = self.token_order[self.word_starts[start] : self.word_starts[end]]
+        return np.sort(positions) if end - start > 1 else positions
+
+    def _match_docs(self, match: Match) -> Any:
+        """The documents (ascending) holding every term of match; for a phrase, consecutively in one field."""
+        term_docs = sorted((self._term_postings(term)[0] for term in match.terms), key=len)
+        docs = term_docs[0]
+        for other in term_docs[1:]:
+            if not len(docs):
+                break
+            docs = np.intersect1d(docs, other, assume_unique=True)
+        if match.phrase and len(docs):
+            ends = self._term_positions(match.terms[0])
+            for term in match.terms[1:]:
+                current_budget().check()
+                ends = np.intersect1d(ends + 1, self._term_positions(term), assume_unique=True)
+            found = np.unique(np.searchsorted(self.doc_starts, ends, "right") - 1).astype(np.int32)
+            docs = np.intersect1d(docs, found, assume_unique=True)
+        return docs
+
+    def _literal_docs(self, literal: Literal) -> Any:
+        docs = self._match_docs(literal.match)
+        if literal.negated:
+            return np.setdiff1d(np.arange(self.count, dtype=np.int32), docs, assume_unique=True)
+        return docs
+
+    def matching(self, query: SearchQuery) -> Any:
+        """The documents (ascending) a search matches."""
+        budget = current_budget()
+        excluded: list[Match] = []
+        sets = []
+        for clause in query.clauses:
+            budget.check()
+            if len(clause) == 1 and clause[0].negated:
+                excluded.append(clause[0].match)  # taken away at the end, never complemented
+                continue
+            parts = [self._literal_docs(literal) for literal in clause]
+            docs = parts[0]
+            for part in parts[1:]:
+                docs = np.union1d(docs, part)
+            sets.append(docs)
+        sets.sort(key=len)
+        candidates = sets[0] if sets else np.arange(self.count, dtype=np.int32)
+        for docs in sets[1:]:
             if not len(candidates):
                 break
             candidates = np.intersect1d(candidates, docs, assume_unique=True)
+        for match in excluded:
+            if not len(candidates):
+                break
+            candidates = np.setdiff1d(candidates, self._match_docs(match), assume_unique=True)
+        return candidates
+
+    def search(self, query: SearchQuery) -> Scores | None:
+        """The documents matching a search with their scores; None when the search is empty."""
+        if not query:
+            return None
+        candidates = self.matching(query).astype(np.int64)
         if not len(candidates):
             return Scores(np.array([], dtype=np.int64), np.array([], dtype=np.float64))
-        return Scores(candidates.astype(np.int64), round6(self._score(term_postings, candidates)))
+        term_postings = [self._term_postings(term) for term in query.terms]
+        term_postings.sort(key=lambda posting: len(posting[0]))
+        return Scores(candidates, round6(self._score(term_postings, candidates)))
 
     def _score(self, term_postings: list[tuple[Any, Any]], candidates: Any) -> Any:
+        """BM25F; a term a candidate lacks (the other side of an OR) adds exactly 0."""
         n = self.count
         avg = self.average_length
         norm = K1 * (1.0 - B + B * self.lengths[candidates] / avg)
@@ -191,7 +417,11 @@ class SearchIndex:
         for docs, tfs in term_postings:
             df = len(docs)
             idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-            tf = tfs[np.searchsorted(docs, candidates)].astype(np.float64)
+            at = np.minimum(np.searchsorted(docs, candidates), max(len(docs) - 1, 0))
+            if len(docs):
+                tf = np.where(docs[at] == candidates, tfs[at], 0.0).astype(np.float64)
+            else:
+                tf = np.zeros(len(candidates), dtype=np.float64)
             scores = scores + idf * tf * (K1 + 1.0) / (tf + norm)
         return scores
 
