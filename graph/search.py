@@ -20,7 +20,7 @@ import math
 import re
 import unicodedata
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -171,17 +171,53 @@ def parse_query(text: str) -> SearchQuery:
     return SearchQuery(tuple(dict.fromkeys(tuple(clause) for clause in clauses)))
 
 
+def iter_phrase_fields(doc: Mapping[str, Any], provider_name: str | None) -> Iterator[list[str]]:
+    """The word sequences a phrase can match in, one at a time: title, excerpt, body, each topic,
+    the provider's canonical name, each related title."""
+    for key in ("title", "excerpt", "body"):
+        yield words(doc.get(key) or "")
+    for topic in doc.get("topics") or []:
+        yield words(topic)
+    yield words(provider_name or "")
+    for item in doc.get("related") or []:
+        yield words(item.get("title") or "")
+
+
 def phrase_fields(doc: Mapping[str, Any], provider_name: str | None) -> list[list[str]]:
-    """The word sequences a phrase can match in: title, excerpt, body, each topic, the provider's
-    canonical name, each related title."""
-    related = doc.get("related") or []
+    """iter_phrase_fields as a list."""
+    return list(iter_phrase_fields(doc, provider_name))
+
+
+class _Codes(dict[str, int]):
+    """word -> word_code(word), filled as words are met."""
+
+    def __missing__(self, word: str) -> int:
+        code = self[word] = word_code(word)
+        return code
+
+
+def word_code(word: str) -> int:
+    """A word's byte in SearchIndex.sequence: 1..255 (0 parts fields). Python's str hash, so
+    the same within one process, which is all an in-memory index needs."""
+    return hash(word) % 255 + 1
+
+
+def phrase_starts(terms: Sequence[Term], field_words: Sequence[str]) -> list[int]:
+    """Where the terms stand consecutively in a field's words (a prefix term starts its word)."""
+    size = len(terms)
+    last = len(field_words) - size  # the last place a phrase can start
+    head, rest = terms[0], list(enumerate(terms[1:], start=1))
+    if head.prefix:
+        starts = [i for i in range(last + 1) if field_words[i].startswith(head.text)]
+    else:
+        starts = [i for i, word in enumerate(field_words) if i <= last and word == head.text]
     return [
-        words(doc.get("title") or ""),
-        words(doc.get("excerpt") or ""),
-        words(doc.get("body") or ""),
-        *(words(topic) for topic in doc.get("topics") or []),
-        words(provider_name or ""),
-        *(words(item.get("title") or "") for item in related),
+        i
+        for i in starts
+        if all(
+            field_words[i + k].startswith(term.text) if term.prefix else field_words[i + k] == term.text
+            for k, term in rest
+        )
     ]
 
 
@@ -238,13 +274,17 @@ class SearchIndex:
         numbers: dict[str, array] = {}
         frequencies: dict[str, array] = {}
         lengths: list[float] = []
-        # Every phrase field's words in one sequence of word ids, fields apart by a -1 (so no phrase
-        # spans two), documents starting at doc_starts: a word's positions are where its id stands.
-        ids: dict[str, int] = {}
-        tokens = array("i")
+        # Every phrase field's words as one byte each (a hash, 1..255), fields apart by a 0 (so no
+        # phrase spans two), documents starting at doc_starts: phrases are found by scanning it and
+        # verified on the documents' text (graph.search.phrase_starts). Exact positions (4 bytes a
+        # word) took resident memory at 100k articles past twice the database file.
+        codes = _Codes()
+        code_of = codes.__getitem__
+        sequence = bytearray()
         doc_starts = array("q")
+        docs = docs if isinstance(docs, Sequence) else list(docs)
         for number, doc in enumerate(docs):
-            doc_starts.append(len(tokens))
+            doc_starts.append(len(sequence))
             provider = (doc.get("provider") or {}).get("name") or ""
             own = words(provider)
             canonical = provider_names[number] if provider_names is not None else provider
@@ -252,13 +292,9 @@ class SearchIndex:
             related = [words(item.get("title") or "") for item in doc.get("related") or []]
             title, excerpt, body = (words(doc.get(key) or "") for key in ("title", "excerpt", "body"))
             sequences = [title, excerpt, body, *topics, own if canonical == provider else words(canonical or ""), *related]
-            for sequence in sequences:
-                for word in sequence:
-                    found_id = ids.get(word)
-                    if found_id is None:
-                        found_id = ids[word] = len(ids)
-                    tokens.append(found_id)
-                tokens.append(-1)
+            for field_words in sequences:
+                sequence.extend(map(code_of, field_words))
+                sequence.append(0)
             fields = {
                 "title": title,
                 "excerpt": excerpt,
@@ -292,23 +328,12 @@ class SearchIndex:
         self.count = len(lengths)
         self.average_length = (sum(lengths) / len(lengths)) if lengths else 1.0
         self.vocabulary = sorted(self.postings)
-        self._positions(ids, tokens, doc_starts)
-
-    def _positions(self, ids: dict[str, int], tokens: array, doc_starts: array) -> None:
-        """Positional postings: ``token_order[word_starts[r]:word_starts[r + 1]]`` are the positions
-        (ascending) of the word ranked r in the vocabulary, so a prefix's words are one slice."""
-        # A word's id in the sequence -> its rank in the sorted vocabulary (the field gaps stay -1).
-        # Its own vocabulary: a provider's canonical name may hold words its articles do not.
-        self.phrase_vocabulary = sorted(ids)
-        rank = np.full(len(ids) + 1, -1, dtype=np.int32)
-        rank[np.fromiter((ids[word] for word in self.phrase_vocabulary), dtype=np.int32, count=len(ids))] = np.arange(
-            len(ids), dtype=np.int32
-        )
-        ranked = rank[np.frombuffer(tokens, dtype=np.int32)] if len(tokens) else np.array([], dtype=np.int32)
-        del tokens
-        self.token_order = np.argsort(ranked, kind="stable").astype(np.int32)
-        self.word_starts = np.searchsorted(ranked[self.token_order], np.arange(len(ids) + 1)).astype(np.int64)
+        self._docs = docs
+        self._provider_names = provider_names
+        self.sequence = np.frombuffer(sequence, dtype=np.uint8)
         self.doc_starts = np.frombuffer(doc_starts, dtype=np.int64)
+        # Words only a canonical provider name holds (prefix terms in phrases expand over them too).
+        self.name_words = sorted(set(codes).difference(self.postings))
 
     def _term_postings(self, term: Term) -> tuple[Any, Any]:
         if not term.prefix:
@@ -336,16 +361,41 @@ class SearchIndex:
         unique, starts = np.unique(docs, return_index=True)
         return unique, np.add.reduceat(tfs, starts)
 
-    def _term_positions(self, term: Term) -> Any:
-        """The positions (ascending) of the words a term stands for."""
-        vocabulary = self.phrase_vocabulary
-        start = bisect.bisect_left(vocabulary, term.text)
-        if term.prefix:
+    def _term_codes(self, term: Term) -> Any:
+        """Which word codes a term stands for, as a lookup table over the 256 byte values."""
+        table = np.zeros(256, dtype=bool)
+        if not term.prefix:
+            table[word_code(term.text)] = True
+            return table
+        for vocabulary in (self.vocabulary, self.name_words):
+            start = bisect.bisect_left(vocabulary, term.text)
             end = bisect.bisect_left(vocabulary, term.text + LAST_CODE_POINT, start)
-        else:
-            end = start + 1 if start < len(vocabulary) and vocabulary[start] == term.text else start
-        positions = self.token_order[self.word_starts[start] : self.word_starts[end]]
-        return np.sort(positions) if end - start > 1 else positions
+            table[[word_code(word) for word in vocabulary[start:end]]] = True
+            if table[1:].all():
+                break
+        return table
+
+    def _phrase_candidates(self, terms: Sequence[Term]) -> Any:
+        """Documents (ascending) where the phrase's word codes stand consecutively in one field: every
+        document holding the phrase, and the few where other words share the codes."""
+        size = len(terms)
+        sequence = self.sequence
+        if len(sequence) < size:
+            return np.array([], dtype=np.int32)
+        budget = current_budget()
+        span = len(sequence) - size + 1
+        found = self._term_codes(terms[0])[sequence[:span]]
+        for k, term in enumerate(terms[1:], start=1):
+            budget.check()
+            found &= self._term_codes(term)[sequence[k : k + span]]
+        positions = np.flatnonzero(found)
+        return np.unique(np.searchsorted(self.doc_starts, positions, "right") - 1).astype(np.int32)
+
+    def _has_phrase(self, number: int, terms: Sequence[Term]) -> bool:
+        doc = self._docs[number]
+        names = self._provider_names
+        canonical = names[number] if names is not None else (doc.get("provider") or {}).get("name")
+        return any(phrase_starts(terms, field) for field in iter_phrase_fields(doc, canonical))
 
     def _match_docs(self, match: Match) -> Any:
         """The documents (ascending) holding every term of match; for a phrase, consecutively in one field."""
@@ -356,12 +406,15 @@ class SearchIndex:
                 break
             docs = np.intersect1d(docs, other, assume_unique=True)
         if match.phrase and len(docs):
-            ends = self._term_positions(match.terms[0])
-            for term in match.terms[1:]:
-                current_budget().check()
-                ends = np.intersect1d(ends + 1, self._term_positions(term), assume_unique=True)
-            found = np.unique(np.searchsorted(self.doc_starts, ends, "right") - 1).astype(np.int32)
-            docs = np.intersect1d(docs, found, assume_unique=True)
+            docs = np.intersect1d(docs, self._phrase_candidates(match.terms), assume_unique=True)
+            budget = current_budget()
+            kept = []
+            for at, number in enumerate(docs.tolist()):
+                if at % 256 == 0:
+                    budget.check()
+                if self._has_phrase(number, match.terms):
+                    kept.append(number)
+            docs = np.array(kept, dtype=np.int32)
         return docs
 
     def _literal_docs(self, literal: Literal) -> Any:

@@ -16,8 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from graph.budget import current as current_budget
 from graph.errors import UserInputError
-from graph.search import WORD, Match, SearchQuery, Term, fold, parse_query
+from graph.search import WORD, SearchQuery, Term, parse_query, phrase_starts
 
 FIELDS = (("TITLE", "title"), ("EXCERPT", "excerpt"), ("BODY", "body"))
 DEFAULT_FIRST, MAX_FIRST = 3, 10
@@ -82,25 +83,17 @@ def _hits(term: Term, word: str) -> bool:
     return word.startswith(term.text) if term.prefix else word == term.text
 
 
-def _phrase_runs(match: Match, found: Sequence[_Word]) -> list[int]:
-    """Where each occurrence of a phrase starts (word numbers)."""
-    size = len(match.terms)
-    return [
-        i
-        for i in range(len(found) - size + 1)
-        if all(_hits(term, found[i + k].folded) for k, term in enumerate(match.terms))
-    ]
-
-
 def _marks(query: SearchQuery, found: Sequence[_Word]) -> dict[int, frozenset[Term]]:
     """The words to highlight (word number -> the query terms it stands for); excluded words never are."""
     marks: dict[int, set[Term]] = {}
     excluded: set[int] = set()
+    budget = current_budget()
     for clause in query.clauses:
         for literal in clause:
+            budget.check()  # a long search over a long body stops at the request's deadline
             match = literal.match
             if match.phrase:
-                for i in _phrase_runs(match, found):
+                for i in phrase_starts(match.terms, [word.folded for word in found]):
                     for k, term in enumerate(match.terms):
                         if literal.negated:
                             excluded.add(i + k)

@@ -306,3 +306,23 @@ def test_algebra_of_the_syntax(q):
         for literal in clause:
             assert literal.match.terms
             assert literal.match.phrase == (len(literal.match.terms) > 1 and literal.match.phrase)
+
+
+def test_phrase_words_sharing_a_code_are_told_apart(api_for):
+    """The TinyDB index finds phrases by one byte a word, then checks the text: two words with
+    the same byte (found here, in this process) never make a false match."""
+    seen: dict[int, str] = {}
+    for n in range(10_000):
+        word = f"w{n}"
+        code = search.word_code(word)
+        if code in seen:
+            same, other = seen[code], word
+            break
+        seen[code] = word
+    api = api_for([
+        article(id="false", title=f"lead {same}", body=f"{other} elsewhere"),
+        article(id="true", title=f"lead {other}"),
+    ])  # fmt: skip
+    assert ids(api, f'"lead {other}"') == ["true"]
+    assert ids(api, f'"lead {same}"') == ["false"]
+    assert ids(api, '"lead w*"') == ["false", "true"]
