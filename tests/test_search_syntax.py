@@ -326,3 +326,25 @@ def test_phrase_words_sharing_a_code_are_told_apart(api_for):
     assert ids(api, f'"lead {other}"') == ["true"]
     assert ids(api, f'"lead {same}"') == ["false"]
     assert ids(api, '"lead w*"') == ["false", "true"]
+
+
+def test_syntax_reaches_counts_facets_paging_and_scoped_connections(api):
+    query = """
+    query ($s: String) {
+      all: articles(search: $s, first: 2) { totalCount facets { providers { value count } } pageInfo { endCursor } }
+      provider(domain: "lens.example") { articles(search: $s) { totalCount nodes { id } } }
+      topic(name: "City") { articles(search: $s) { nodes { id } } }
+    }
+    """
+    data = api.data(query, {"s": 'police -"new york" OR review'})
+    # police AND ((NOT "new york") OR review): ny (review), email, punct
+    assert data["all"]["totalCount"] == 3
+    assert data["all"]["facets"]["providers"] == [{"value": "lens.example", "count": 1}]
+    assert data["provider"]["articles"] == {"totalCount": 1, "nodes": [{"id": "ny"}]}
+    assert data["topic"]["articles"] == {"nodes": []}
+    first = found(api, 'police -"new york" OR review')
+    after = api.data(
+        'query ($c: String) { articles(search: "police -\\"new york\\" OR review", after: $c) { nodes { id } } }',
+        {"c": data["all"]["pageInfo"]["endCursor"]},
+    )
+    assert [n["id"] for n in after["articles"]["nodes"]] == first[2:]
