@@ -55,12 +55,15 @@ from graph.config import Limits
 from graph.errors import TooComplexError, UserInputError
 from graph.schema.paging import DEFAULT_LIST_SIZE, DEFAULT_PAGE_SIZE
 from graph.schema.types import DEFAULT_FACET_SIZE
+from graph.snippets import DEFAULT_FIRST as DEFAULT_SNIPPETS
 
 CONNECTION_LISTS = frozenset({"edges", "nodes"})
 FACETS_TYPE = "ArticleFacets"
 # Lists whose length only the store knows (every topic when `first` is omitted).
 # They are priced with list_sizes() when given, else at the nested list limit.
 SIZED_BY_STORE = frozenset({"Query.topics"})
+# Lists with a default first of their own (others: DEFAULT_LIST_SIZE, facet lists DEFAULT_FACET_SIZE).
+LIST_DEFAULTS = {"Article.snippets": DEFAULT_SNIPPETS}
 INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
 
 
@@ -346,6 +349,8 @@ class _Pricer:
                         f"{node.name.value}: first is {size}; the nested list size limit is {self.limits.max_list_size}"
                     )
                 return max(size, 0)
+            if coordinate in LIST_DEFAULTS:
+                return LIST_DEFAULTS[coordinate]
             if coordinate not in SIZED_BY_STORE:
                 return DEFAULT_FACET_SIZE if parent.name == FACETS_TYPE else DEFAULT_LIST_SIZE
         known = self.list_sizes.get(coordinate)

@@ -45,7 +45,8 @@ from graphql import (
 from graphql.language import Node, VariableNode, Visitor, visit
 from graphql.execution.values import get_argument_values, get_directive_values, get_variable_values
 
-from graph import filters, search
+from graph import filters, search, snippets
+from graph.errors import UserInputError
 from graph.filters import Compare, FilterError, ProviderIs
 from graph.lru import LRU
 from graph.schema import paging
@@ -455,6 +456,13 @@ def _no_providers(domain: str) -> None:
     return None
 
 
+def _snippets(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
+    try:
+        return snippets.batch(sources, args["search"], args.get("first"), args.get("length"))
+    except UserInputError as exc:
+        raise Fallback(str(exc)) from None
+
+
 async def _related(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
     limit = _nested_first("related", args, runtime)
     f = _filter("related", args.get("where"))
@@ -660,6 +668,12 @@ HANDLERS: dict[tuple[str, str], tuple[Callable[..., Any], bool]] = {
     ("Article", "provider"): (_providers_of, ASYNC),
     ("Article", "images"): (_images, SYNC),
     ("Article", "related"): (_related, ASYNC),
+    ("Article", "snippets"): (_snippets, SYNC),
+    ("Snippet", "field"): (_attr("field"), SYNC),
+    ("Snippet", "text"): (_attr("text"), SYNC),
+    ("Snippet", "highlights"): (_attr("highlights"), SYNC),
+    ("TextRange", "start"): (_index(0), SYNC),
+    ("TextRange", "end"): (_index(1), SYNC),
     ("Related", "provider"): (_providers_of, ASYNC),
     ("Related", "images"): (_images, SYNC),
     ("Related", "article"): (_related_article, ASYNC),

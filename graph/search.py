@@ -20,12 +20,14 @@ import math
 import re
 import unicodedata
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from graph.budget import current as current_budget
 
 WORD = re.compile(r"[^\W_]+")
 TERM = re.compile(r"[^\W_]+\*?")
@@ -40,6 +42,54 @@ LAST_CODE_POINT = "\U0010ffff"
 class Term:
     text: str
     prefix: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One operand of a search: all its terms match the article (one term: a word; several: an
+    unquoted hyphenated chunk), and with ``phrase`` consecutively within one field."""
+
+    terms: tuple[Term, ...]
+    phrase: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    match: Match
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """A parsed search: every clause must hold, a clause holds when one of its literals does.
+
+    Empty (no clauses) matches every article. ``terms`` are what ranking counts:
+    the distinct terms of the literals that are not excluded, in query order.
+    """
+
+    clauses: tuple[tuple[Literal, ...], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.clauses)
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        seen: dict[Term, None] = {}
+        for clause in self.clauses:
+            for literal in clause:
+                if not literal.negated:
+                    for term in literal.match.terms:
+                        seen.setdefault(term, None)
+        return tuple(seen)
+
+    @property
+    def single_word(self) -> Term | None:
+        """The term when the search is one whole word and nothing else (the stores' fast paths)."""
+        if len(self.clauses) == 1 and len(self.clauses[0]) == 1:
+            literal = self.clauses[0][0]
+            if not literal.negated and len(literal.match.terms) == 1 and not literal.match.terms[0].prefix:
+                return literal.match.terms[0]
+        return None
 
 
 class _WithoutMarks(dict[int, "int | None"]):
@@ -66,13 +116,120 @@ def words(text: str) -> list[str]:
     return WORD.findall(fold(text))
 
 
-def parse_query(text: str) -> tuple[Term, ...]:
-    """Terms of a search string; duplicates dropped, order kept."""
-    seen: dict[Term, None] = {}
-    for raw in TERM.findall(fold(text)):
-        term = Term(raw.rstrip("*"), raw.endswith("*"))
-        seen.setdefault(term, None)
-    return tuple(seen)
+def _match(text: str, phrase: bool) -> Match | None:
+    terms = tuple(Term(raw.rstrip("*"), raw.endswith("*")) for raw in TERM.findall(fold(text)))
+    if not terms:
+        return None
+    if phrase and len(terms) > 1:
+        return Match(terms, phrase=True)  # a phrase keeps repeated words: "new new york"
+    return Match(tuple(dict.fromkeys(terms)))
+
+
+def parse_query(text: str) -> SearchQuery:
+    """A search string in the web search syntax (like PostgreSQL's websearch_to_tsquery), read leniently.
+
+    Chunks separated by spaces must all match; ``a OR b`` matches either (OR
+    binds tighter than the implicit AND, in capitals only); ``-chunk`` and
+    ``-"a phrase"`` exclude; ``"a phrase"`` matches its words consecutively in
+    one field; a word ending in ``*`` is a prefix. Never an error: an
+    unbalanced quote closes at the end, a lone ``-``, a chunk without words and
+    a leading or trailing OR are ignored.
+    """
+    clauses: list[list[Literal]] = []
+    joined = False  # an OR stands between the last clause and the next literal
+    at, end = 0, len(text)
+    while at < end:
+        char = text[at]
+        if char.isspace():
+            at += 1
+            continue
+        negated = char == "-" and at + 1 < end and not text[at + 1].isspace()
+        if negated:
+            at += 1
+        if text[at] == '"':
+            close = text.find('"', at + 1)
+            close = end if close < 0 else close
+            match, at = _match(text[at + 1 : close], phrase=True), close + 1
+        else:
+            stop = at
+            while stop < end and not text[stop].isspace() and text[stop] != '"':
+                stop += 1
+            chunk, at = text[at:stop], stop
+            if chunk == "OR" and not negated:
+                joined = bool(clauses)
+                continue
+            match = _match(chunk, phrase=False)
+        if match is None:
+            continue
+        literal = Literal(match, negated)
+        if joined:
+            if literal not in clauses[-1]:
+                clauses[-1].append(literal)
+        else:
+            clauses.append([literal])
+        joined = False
+    return SearchQuery(tuple(dict.fromkeys(tuple(clause) for clause in clauses)))
+
+
+def iter_phrase_fields(doc: Mapping[str, Any], provider_name: str | None) -> Iterator[list[str]]:
+    """The word sequences a phrase can match in, one at a time: title, excerpt, body, each topic,
+    the provider's canonical name, each related title."""
+    for key in ("title", "excerpt", "body"):
+        yield words(doc.get(key) or "")
+    for topic in doc.get("topics") or []:
+        yield words(topic)
+    yield words(provider_name or "")
+    for item in doc.get("related") or []:
+        yield words(item.get("title") or "")
+
+
+def phrase_fields(doc: Mapping[str, Any], provider_name: str | None) -> list[list[str]]:
+    """iter_phrase_fields as a list."""
+    return list(iter_phrase_fields(doc, provider_name))
+
+
+class _Codes(dict[str, int]):
+    """word -> word_code(word), filled as words are met."""
+
+    def __missing__(self, word: str) -> int:
+        code = self[word] = word_code(word)
+        return code
+
+
+def word_code(word: str) -> int:
+    """A word's byte in SearchIndex.sequence: 1..255 (0 parts fields). Python's str hash, so
+    the same within one process, which is all an in-memory index needs."""
+    return hash(word) % 255 + 1
+
+
+def phrase_starts(terms: Sequence[Term], field_words: Sequence[str]) -> list[int]:
+    """Where the terms stand consecutively in a field's words (a prefix term starts its word)."""
+    size = len(terms)
+    last = len(field_words) - size  # the last place a phrase can start
+    head, rest = terms[0], list(enumerate(terms[1:], start=1))
+    if head.prefix:
+        starts = [i for i in range(last + 1) if field_words[i].startswith(head.text)]
+    else:
+        starts = [i for i, word in enumerate(field_words) if i <= last and word == head.text]
+    return [
+        i
+        for i in starts
+        if all(
+            field_words[i + k].startswith(term.text) if term.prefix else field_words[i + k] == term.text
+            for k, term in rest
+        )
+    ]
+
+
+def phrase_lines(sequences: Iterable[list[str]]) -> str:
+    """Word sequences as text a phrase pattern is looked for in (the PostgreSQL store's column):
+    each one a line of its words with a space before and after each."""
+    return "\n".join(" " + " ".join(sequence) + " " for sequence in sequences if sequence)
+
+
+def phrase_pattern(terms: Sequence[Term]) -> str:
+    """The regular expression (POSIX and Python alike) of a phrase's terms, consecutive, in phrase_lines."""
+    return " " + " ".join(t.text + "[^ \n]*" if t.prefix else t.text for t in terms) + " "
 
 
 def searchable_fields(doc: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -107,7 +264,9 @@ class SearchIndex:
     the same float64 operations), which the PostgreSQL store mirrors in SQL.
     """
 
-    def __init__(self, docs: Iterable[Mapping[str, Any]]) -> None:
+    def __init__(self, docs: Iterable[Mapping[str, Any]], provider_names: Sequence[str | None] | None = None) -> None:
+        """``provider_names``: each document's provider's canonical name (phrases match it), by number;
+        without them a document's own provider name stands in."""
         # Postings grow in typed arrays (4 bytes a number, no Python object each) that become
         # the numpy arrays without a copy. Boxed ints and floats per posting, packed into small
         # numpy arrays per word and chunk, left ~280 MB of fragmented heap behind at 100k
@@ -115,10 +274,38 @@ class SearchIndex:
         numbers: dict[str, array] = {}
         frequencies: dict[str, array] = {}
         lengths: list[float] = []
+        # Every phrase field's words as one byte each (a hash, 1..255), fields apart by a 0 (so no
+        # phrase spans two), documents starting at doc_starts: phrases are found by scanning it and
+        # verified on the documents' text (graph.search.phrase_starts). Exact positions (4 bytes a
+        # word) took resident memory at 100k articles past twice the database file.
+        codes = _Codes()
+        code_of = codes.__getitem__
+        sequence = bytearray()
+        doc_starts = array("q")
+        docs = docs if isinstance(docs, Sequence) else list(docs)
         for number, doc in enumerate(docs):
+            doc_starts.append(len(sequence))
+            provider = (doc.get("provider") or {}).get("name") or ""
+            own = words(provider)
+            canonical = provider_names[number] if provider_names is not None else provider
+            topics = [words(topic) for topic in doc.get("topics") or []]
+            related = [words(item.get("title") or "") for item in doc.get("related") or []]
+            title, excerpt, body = (words(doc.get(key) or "") for key in ("title", "excerpt", "body"))
+            sequences = [title, excerpt, body, *topics, own if canonical == provider else words(canonical or ""), *related]
+            for field_words in sequences:
+                sequence.extend(map(code_of, field_words))
+                sequence.append(0)
+            fields = {
+                "title": title,
+                "excerpt": excerpt,
+                "body": body,
+                "topics": [w for topic in topics for w in topic],
+                "provider": own,
+                "related": [w for item in related for w in item],
+            }
             length = 0.0
             weighted: dict[str, float] = {}
-            for field, field_words in searchable_fields(doc).items():
+            for field, field_words in fields.items():
                 weight = WEIGHTS[field]
                 length += weight * len(field_words)
                 for word, count in Counter(field_words).items():
@@ -141,6 +328,12 @@ class SearchIndex:
         self.count = len(lengths)
         self.average_length = (sum(lengths) / len(lengths)) if lengths else 1.0
         self.vocabulary = sorted(self.postings)
+        self._docs = docs
+        self._provider_names = provider_names
+        self.sequence = np.frombuffer(sequence, dtype=np.uint8)
+        self.doc_starts = np.frombuffer(doc_starts, dtype=np.int64)
+        # Words only a canonical provider name holds (prefix terms in phrases expand over them too).
+        self.name_words = sorted(set(codes).difference(self.postings))
 
     def _term_postings(self, term: Term) -> tuple[Any, Any]:
         if not term.prefix:
@@ -168,22 +361,108 @@ class SearchIndex:
         unique, starts = np.unique(docs, return_index=True)
         return unique, np.add.reduceat(tfs, starts)
 
-    def search(self, terms: Iterable[Term]) -> Scores | None:
-        """The documents matching every term with their scores; None when there are no terms."""
-        term_postings = [self._term_postings(term) for term in terms]
-        if not term_postings:
-            return None
-        term_postings.sort(key=lambda posting: len(posting[0]))
-        candidates = term_postings[0][0]
-        for docs, _ in term_postings[1:]:
+    def _term_codes(self, term: Term) -> Any:
+        """Which word codes a term stands for, as a lookup table over the 256 byte values."""
+        table = np.zeros(256, dtype=bool)
+        if not term.prefix:
+            table[word_code(term.text)] = True
+            return table
+        for vocabulary in (self.vocabulary, self.name_words):
+            start = bisect.bisect_left(vocabulary, term.text)
+            end = bisect.bisect_left(vocabulary, term.text + LAST_CODE_POINT, start)
+            table[[word_code(word) for word in vocabulary[start:end]]] = True
+            if table[1:].all():
+                break
+        return table
+
+    def _phrase_candidates(self, terms: Sequence[Term]) -> Any:
+        """Documents (ascending) where the phrase's word codes stand consecutively in one field: every
+        document holding the phrase, and the few where other words share the codes."""
+        size = len(terms)
+        sequence = self.sequence
+        if len(sequence) < size:
+            return np.array([], dtype=np.int32)
+        budget = current_budget()
+        span = len(sequence) - size + 1
+        found = self._term_codes(terms[0])[sequence[:span]]
+        for k, term in enumerate(terms[1:], start=1):
+            budget.check()
+            found &= self._term_codes(term)[sequence[k : k + span]]
+        positions = np.flatnonzero(found)
+        return np.unique(np.searchsorted(self.doc_starts, positions, "right") - 1).astype(np.int32)
+
+    def _has_phrase(self, number: int, terms: Sequence[Term]) -> bool:
+        doc = self._docs[number]
+        names = self._provider_names
+        canonical = names[number] if names is not None else (doc.get("provider") or {}).get("name")
+        return any(phrase_starts(terms, field) for field in iter_phrase_fields(doc, canonical))
+
+    def _match_docs(self, match: Match) -> Any:
+        """The documents (ascending) holding every term of match; for a phrase, consecutively in one field."""
+        term_docs = sorted((self._term_postings(term)[0] for term in match.terms), key=len)
+        docs = term_docs[0]
+        for other in term_docs[1:]:
+            if not len(docs):
+                break
+            docs = np.intersect1d(docs, other, assume_unique=True)
+        if match.phrase and len(docs):
+            docs = np.intersect1d(docs, self._phrase_candidates(match.terms), assume_unique=True)
+            budget = current_budget()
+            kept = []
+            for at, number in enumerate(docs.tolist()):
+                if at % 256 == 0:
+                    budget.check()
+                if self._has_phrase(number, match.terms):
+                    kept.append(number)
+            docs = np.array(kept, dtype=np.int32)
+        return docs
+
+    def _literal_docs(self, literal: Literal) -> Any:
+        docs = self._match_docs(literal.match)
+        if literal.negated:
+            return np.setdiff1d(np.arange(self.count, dtype=np.int32), docs, assume_unique=True)
+        return docs
+
+    def matching(self, query: SearchQuery) -> Any:
+        """The documents (ascending) a search matches."""
+        budget = current_budget()
+        excluded: list[Match] = []
+        sets = []
+        for clause in query.clauses:
+            budget.check()
+            if len(clause) == 1 and clause[0].negated:
+                excluded.append(clause[0].match)  # taken away at the end, never complemented
+                continue
+            parts = [self._literal_docs(literal) for literal in clause]
+            docs = parts[0]
+            for part in parts[1:]:
+                docs = np.union1d(docs, part)
+            sets.append(docs)
+        sets.sort(key=len)
+        candidates = sets[0] if sets else np.arange(self.count, dtype=np.int32)
+        for docs in sets[1:]:
             if not len(candidates):
                 break
             candidates = np.intersect1d(candidates, docs, assume_unique=True)
+        for match in excluded:
+            if not len(candidates):
+                break
+            candidates = np.setdiff1d(candidates, self._match_docs(match), assume_unique=True)
+        return candidates
+
+    def search(self, query: SearchQuery) -> Scores | None:
+        """The documents matching a search with their scores; None when the search is empty."""
+        if not query:
+            return None
+        candidates = self.matching(query).astype(np.int64)
         if not len(candidates):
             return Scores(np.array([], dtype=np.int64), np.array([], dtype=np.float64))
-        return Scores(candidates.astype(np.int64), round6(self._score(term_postings, candidates)))
+        term_postings = [self._term_postings(term) for term in query.terms]
+        term_postings.sort(key=lambda posting: len(posting[0]))
+        return Scores(candidates, round6(self._score(term_postings, candidates)))
 
     def _score(self, term_postings: list[tuple[Any, Any]], candidates: Any) -> Any:
+        """BM25F; a term a candidate lacks (the other side of an OR) adds exactly 0."""
         n = self.count
         avg = self.average_length
         norm = K1 * (1.0 - B + B * self.lengths[candidates] / avg)
@@ -191,7 +470,11 @@ class SearchIndex:
         for docs, tfs in term_postings:
             df = len(docs)
             idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-            tf = tfs[np.searchsorted(docs, candidates)].astype(np.float64)
+            at = np.minimum(np.searchsorted(docs, candidates), max(len(docs) - 1, 0))
+            if len(docs):
+                tf = np.where(docs[at] == candidates, tfs[at], 0.0).astype(np.float64)
+            else:
+                tf = np.zeros(len(candidates), dtype=np.float64)
             scores = scores + idf * tf * (K1 + 1.0) / (tf + norm)
         return scores
 

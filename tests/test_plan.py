@@ -80,7 +80,13 @@ QUERIES = [
      "fragment F on Article { quality ... on Article { heat } }", {"skip": True}),
     ("query Q($skip: Boolean!) { articles(first: 1) { nodes { id title @include(if: $skip) } } }", {"skip": False}),
     ('{ articles(where: {publishedDateTime: {gte: "2021-03-04T08:00:00Z"}}) { nodes { id publishedDateTime } } }', None),
+    ('{ articles(search: "recognition") { nodes { id snippets(search: "zurich OR recog* -lab") { field text '
+     'highlights { start end } } s: snippets(search: "\\"facial recognition\\"", first: 1, length: 20) { text } } } }', None),
+    ("query($s: String!, $n: Int, $l: Int) { articles { nodes { snippets(search: $s, first: $n, length: $l) "
+     "{ field highlights { end } } } } }", {"s": "story", "n": 10, "l": 1000}),
     # error cases: the plan must refuse each
+    ('{ article(id: "a1") { snippets(search: "lab", first: 11) { text } } }', None),
+    ('{ article(id: "a1") { snippets(search: "lab", length: 19) { text } } }', None),
     ("{ articles(first: 101) { totalCount } }", None),
     ("{ articles(first: 1, last: 1) { totalCount } }", None),
     ('{ articles(after: "garbage") { totalCount } }', None),

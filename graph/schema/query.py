@@ -48,8 +48,10 @@ class Query:
             Optional[str],
             strawberry.argument(
                 description=(
-                "Full-text search over title, excerpt, body, topics, provider name and related titles; every term "
-                    "must match a word (case- and accent-folded); a term ending in * matches as a prefix."
+                    "Full-text search over title, excerpt, body, topics, provider name and related titles; every term "
+                    "must match a word (case- and accent-folded); a term ending in * matches as a prefix; \"quoted "
+                    "words\" must occur in this order in one field, OR between terms matches either, -term excludes "
+                    "(see DESIGN)."
                 )
             ),
         ] = UNSET,

@@ -15,7 +15,7 @@ from typing import Any, Optional
 import strawberry
 from strawberry import UNSET
 
-from graph import filters, search
+from graph import filters, search, snippets
 from graph.errors import UserInputError
 from graph.filters import Compare, FilterError, ProviderIs
 from graph.schema import paging
@@ -31,6 +31,7 @@ from graph.schema.inputs import (
     to_filter,
 )
 from graph.schema.scalars import DateTime
+from graph.schema.snippet import Snippet
 from graph.store.base import ArticleQuery, Document, Page, ProviderQuery, Reader, Window
 
 Info = strawberry.Info[Context, None]
@@ -259,6 +260,19 @@ class Article:
             known = dict(zip(domains, await info.context.providers.load_many(domains)))
             items = [i for i in items if filters.matches(f, i, "related", known.get)]
         return [Related.from_document(item) for item in items[:limit]]
+
+    @strawberry.field(
+        description=(
+            "Passages of the title, excerpt and body where terms of `search` occur (the same term rules as "
+            "articles(search:)). Order: most distinct terms first, then most occurrences, then TITLE, EXCERPT, "
+            "BODY, then earliest. Empty when no term occurs. first: default 3, 0..10; length: default 200, 20..1000."
+        )
+    )
+    def snippets(
+        self, search: str, first: Optional[int] = UNSET, length: Optional[int] = UNSET
+    ) -> list[Snippet]:
+        (found,) = snippets.batch([self._doc], search, _given(first), _given(length))
+        return [Snippet.from_snippet(s) for s in found]
 
 
 @strawberry.type

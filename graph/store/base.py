@@ -3,7 +3,7 @@
 The GraphQL layer talks only to this interface. It is async so that a network
 store (PostgreSQL) fits without blocking the server; the in-memory TinyDB
 store simply answers at once. Queries reach a store as data: a filter AST
-(graph.filters), search terms (graph.search), order keys and a page window.
+(graph.filters), a parsed search (graph.search), order keys and a page window.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any, Protocol
 
 from graph.filters import TRUE, Filter
-from graph.search import Term
+from graph.search import SearchQuery
 
 Document = dict[str, Any]
 
@@ -54,7 +54,7 @@ class ArticleQuery:
     """Which articles, in which order. ``search`` None means no search was asked."""
 
     filter: Filter = TRUE
-    search: tuple[Term, ...] | None = None
+    search: SearchQuery | None = None
     order: tuple[OrderKey, ...] = (OrderKey("publishedDateTime", True), OrderKey("id"))
 
 

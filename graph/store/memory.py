@@ -388,7 +388,7 @@ class Snapshot:
         if self._search is None:
             with self._search_lock:
                 if self._search is None:
-                    self._search = SearchIndex(self.docs)
+                    self._search = SearchIndex(self.docs, self.columns["providerName"])
                     gc.freeze()  # long-lived postings: keep the cyclic GC off them
         return self._search
 

@@ -30,12 +30,12 @@ import math
 import orjson
 
 from graph.documents import parse_datetime
-from graph.search import WEIGHTS, searchable_fields
+from graph.search import WEIGHTS, phrase_fields, phrase_lines, searchable_fields
 from graph.store.base import Document, StoreError
 
 # Bump when anything below changes what is stored for a document.
 # 2: search groups (word_groups).
-DERIVATION = 2
+DERIVATION = 3
 
 URL_FIELDS = ("originalUrl", "webUrl", "ampWebUrl", "cdnAmpWebUrl")
 # Article text fields filters read casefolded (contains/startsWith/endsWith) from the filter view; the body
@@ -64,6 +64,7 @@ COLUMNS = (
     "tf_cum",
     "search_length",
     "word_groups",
+    "phrase_lines",
     "mentions",
     "seed_path",
     "seed_hash",
@@ -93,6 +94,7 @@ class Row:
     tf_cum: list[float]
     search_length: float
     word_groups: list[str]
+    phrase_lines: str
     mentions: list[list[str]]
     seed_path: str | None
     seed_hash: str | None
@@ -295,6 +297,9 @@ def derive(doc: Document) -> Row:
         tf_cum=tf_cum,
         search_length=length,
         word_groups=groups,
+        # Phrases (graph.search.phrase_pattern) are verified on these; the provider's canonical
+        # name is ng_providers.name_words.
+        phrase_lines=phrase_lines(phrase_fields(doc, None)),
         mentions=provider_mentions(doc),
         seed_path=_text(seed.get("path")),
         seed_hash=_text(seed.get("hash")),

@@ -199,6 +199,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX ng_articles_category ON ng_articles (category, published_text DESC NULLS LAST, id);
         """,
     ),
+    Migration(
+        3,
+        "word sequences for phrase search",
+        """
+        -- Each phrase field's folded words (graph.search.phrase_lines), and the canonical provider
+        -- name's: a phrase is a regular expression on them, checked after the word index narrowed
+        -- the rows. Existing rows get theirs when derivation 3 rewrites them.
+        ALTER TABLE ng_articles ADD COLUMN phrase_lines text NOT NULL DEFAULT '';
+        ALTER TABLE ng_articles ALTER COLUMN phrase_lines SET STORAGE EXTENDED;
+        ALTER TABLE ng_providers ADD COLUMN name_words text NOT NULL DEFAULT '';
+        """,
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 # The tables that hold data (all derived from ng_articles, emptied together when a database is emptied).

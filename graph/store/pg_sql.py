@@ -22,7 +22,7 @@ from typing import Any
 
 from graph import filters
 from graph.filters import ENTITIES, And, Compare, Each, Filter, FilterError, Not, Or, ProviderIs
-from graph.search import B, K1, Term
+from graph.search import B, K1, Match, SearchQuery, Term, phrase_pattern
 from graph.store.base import OrderKey
 
 CASTS = {"str": "text", "int": "numeric", "bool": "boolean", "datetime": "timestamptz"}
@@ -281,18 +281,38 @@ def _expansion(term: Term, params: Params) -> str:
     )
 
 
-def search_condition(terms: Sequence[Term] | None, params: Params) -> str:
-    """Every term equals a word of the article (a prefix term: starts one); no terms: everything."""
-    if not terms:
-        return "TRUE"
-    parts = []
-    for term in terms:
-        if term.prefix:
-            parts.append(f"(a.words && {_expansion(term, params)})")
-        else:
-            # && with one element: exact from the GIN index alone (@> makes it recheck every row).
-            parts.append(f"(a.words && ARRAY[{params(term.text, 'text')}])")
+def _word_condition(term: Term, params: Params) -> str:
+    if term.prefix:
+        return f"(a.words && {_expansion(term, params)})"
+    # && with one element: exact from the GIN index alone (@> makes it recheck every row).
+    return f"(a.words && ARRAY[{params(term.text, 'text')}])"
+
+
+def _match_condition(match: Match, params: Params) -> str:
+    """Every term of the match is a word of the article; a phrase's also stand consecutively in one field
+    (graph.search.phrase_pattern on the article's phrase_lines or its provider's canonical name)."""
+    parts = [_word_condition(term, params) for term in match.terms]
+    if match.phrase:
+        pattern = params(phrase_pattern(match.terms), "text")
+        parts.append(
+            f"(a.phrase_lines ~ {pattern} OR EXISTS (SELECT 1 FROM ng_providers p "
+            f"WHERE p.domain = a.provider_domain AND p.name_words ~ {pattern}))"
+        )
     return "(" + " AND ".join(parts) + ")"
+
+
+def search_condition(query: SearchQuery | None, params: Params) -> str:
+    """Every clause holds (one of its literals: a match, or NOT a match); no clauses: everything."""
+    if not query:
+        return "TRUE"
+    clauses = []
+    for clause in query.clauses:
+        literals = [
+            f"NOT {_match_condition(literal.match, params)}" if literal.negated else _match_condition(literal.match, params)
+            for literal in clause
+        ]
+        clauses.append("(" + " OR ".join(literals) + ")")
+    return "(" + " AND ".join(clauses) + ")"
 
 
 @dataclass
@@ -331,12 +351,13 @@ def _frequency_join(number: int, term: Term, params: Params) -> str:
 
     if not term.prefix:
         # The row has the word, as words[i]: its frequency is tf_cum[i] - tf_cum[i - 1].
+        # A row without it (the other side of an OR) has 0.
         at = f"width_bucket({low} COLLATE \"C\", d.words)"
-        tf = f"d.tf_cum[{at}] - coalesce(d.tf_cum[{at} - 1], 0)"
+        tf = f"CASE WHEN d.words[{at}] = {low} THEN d.tf_cum[{at}] - coalesce(d.tf_cum[{at} - 1], 0) ELSE 0::float8 END"
     else:
         upper = prefix_upper_bound(term.text)
         end = below(params(upper, "text")) if upper is not None else "cardinality(d.words)"
-        tf = f"d.tf_cum[{end}] - coalesce(d.tf_cum[{below(low)}], 0)"
+        tf = f"coalesce(d.tf_cum[{end}], 0) - coalesce(d.tf_cum[{below(low)}], 0)"
     return f"CROSS JOIN LATERAL (SELECT {tf} AS tf OFFSET 0) AS t{number}"
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from graph.search import phrase_lines, words
 from graph.store import pg_rollup
 from graph.store.base import Document, WriteResult
 from graph.store.pg_rows import COLUMNS, DERIVATION, Row, article_id, best_name, derive
@@ -64,6 +65,7 @@ def _copy_values(row: Row) -> tuple[Any, ...]:
         _float_array(row.tf_cum),
         row.search_length,
         _text_array(row.word_groups),
+        row.phrase_lines,
         orjson.dumps(row.mentions).decode(),
         row.seed_path,
         row.seed_hash,
@@ -262,11 +264,11 @@ async def refresh_providers(conn: AsyncConnection, domains: Sequence[str]) -> No
     await conn.execute(
         """
         WITH gone AS (DELETE FROM ng_providers WHERE domain = ANY(%(domains)s) AND domain <> ALL(%(known)s))
-        INSERT INTO ng_providers AS p (domain, domain_cf, name, name_cf, article_count)
+        INSERT INTO ng_providers AS p (domain, domain_cf, name, name_cf, article_count, name_words)
         SELECT * FROM unnest(%(known)s::text[], %(domain_cf)s::text[], %(names)s::text[], %(name_cf)s::text[],
-            %(counts)s::integer[])
+            %(counts)s::integer[], %(name_words)s::text[])
         ON CONFLICT (domain) DO UPDATE SET name = excluded.name, name_cf = excluded.name_cf,
-            article_count = excluded.article_count
+            article_count = excluded.article_count, name_words = excluded.name_words
         """,
         {
             "domains": list(domains),
@@ -275,6 +277,7 @@ async def refresh_providers(conn: AsyncConnection, domains: Sequence[str]) -> No
             "names": chosen,
             "name_cf": [n.casefold() for n in chosen],
             "counts": [articles[d] for d in known],
+            "name_words": [phrase_lines([words(n)]) for n in chosen],
         },
     )
 

@@ -344,8 +344,7 @@ def _ordered_topic(query: ArticleQuery) -> tuple[str, filters.Filter] | None:
 def _ranks_by_groups(query: ArticleQuery, window: Window) -> bool:
     """Whether a page can be ranked by search groups (pg_sql.group_ranking): a search for one whole
     word, no filter, relevance order, the first items of the matches or those after a cursor."""
-    search = query.search
-    if not search or len(search) != 1 or search[0].prefix or query.filter != filters.TRUE:
+    if query.search is None or query.search.single_word is None or query.filter != filters.TRUE:
         return False
     if query.order != (OrderKey("relevance", True), OrderKey("id")):
         return False
@@ -392,8 +391,8 @@ def _catalog_count(query: ArticleQuery, params: Params) -> str | None:
     """
     f, search = query.filter, query.search
     if search:
-        if len(search) == 1 and not search[0].prefix and f == filters.TRUE:
-            word = params(search[0].text, "text")
+        if search.single_word is not None and f == filters.TRUE:
+            word = params(search.single_word.text, "text")
             return f"SELECT coalesce((SELECT df FROM ng_search_words WHERE word = {word}), 0)"
         return None
     if isinstance(f, filters.ProviderIs) and isinstance(inner := f.filter, filters.Compare):
@@ -612,8 +611,8 @@ class PostgresReader:
         cte = None
         source = "ng_articles a"
         if any(key.field == "relevance" for key in query.order) and query.search is not None:
-            if query.search:
-                ranked = relevance(query.search, params)
+            if query.search.terms:
+                ranked = relevance(query.search.terms, params)
                 cte, score = ranked.cte, ranked.score
                 source += f" CROSS JOIN r {ranked.joins}"
             else:
@@ -664,7 +663,8 @@ class PostgresReader:
         """A first page (or one after a cursor) of a one-word search by relevance, ranked by search groups."""
         assert query.search is not None and window.first is not None
         params = Params()
-        ranking = group_ranking(query.search[0], params, window.first + 1, window.after)
+        assert query.search.single_word is not None
+        ranking = group_ranking(query.search.single_word, params, window.first + 1, window.after)
         ordering = article_ordering(query.order, "a.score")
         # The candidates stand in for the articles; the documents of the page alone are read
         # (a subquery in the select list is evaluated after the sort and limit).
