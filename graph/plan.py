@@ -128,6 +128,13 @@ class FieldPlan:
 class SelectionPlan:
     type_name: str
     fields: list[FieldPlan] = field(default_factory=list)
+    # Whether the fields' handlers may run at once: each facet is an independent store call (on
+    # PostgreSQL a statement per match set, and disjunctive facets ask for several match sets).
+    concurrent: bool = False
+
+
+# Types whose handlers only read the store, independently of each other.
+CONCURRENT_TYPES = frozenset({"ArticleFacets"})
 
 
 def _unwrap(type_: Any) -> tuple[Any, bool, bool, bool]:
@@ -187,7 +194,7 @@ class Compiler:
         seen: set[str] = set()
         for selection_set in selection_sets:
             self._collect(type_, selection_set, grouped, seen)
-        plan = SelectionPlan(type_.name)
+        plan = SelectionPlan(type_.name, concurrent=type_.name in CONCURRENT_TYPES)
         for key, nodes in grouped.items():
             name = nodes[0].name.value
             if name == "__typename":
@@ -312,10 +319,12 @@ async def _execute(plan: SelectionPlan, sources: list[Any], runtime: Runtime) ->
     outs: list[dict[str, Any]] = [{} for _ in sources]
     if time.monotonic() > runtime.deadline:
         raise TimeoutError("the execution time limit was reached")
+    if plan.concurrent and len(plan.fields) > 1:
+        found = iter(await asyncio.gather(*(_values(fp, sources, runtime) for fp in plan.fields)))
+    else:
+        found = None
     for fp in plan.fields:
-        values = fp.handler(sources, fp.arguments(runtime.variables), runtime)
-        if fp.is_async:
-            values = await values
+        values = next(found) if found is not None else await _values(fp, sources, runtime)
         key = fp.key
         if fp.sub is None:
             kind = fp.leaf
@@ -353,6 +362,11 @@ async def _execute(plan: SelectionPlan, sources: list[Any], runtime: Runtime) ->
             for out, value in zip(outs, values):
                 out[key] = None if value is None else next(done)
     return outs
+
+
+async def _values(fp: FieldPlan, sources: list[Any], runtime: Runtime) -> Any:
+    values = fp.handler(sources, fp.arguments(runtime.variables), runtime)
+    return await values if fp.is_async else values
 
 
 # ---- handlers: (sources, args, runtime) -> values, one per source -------------------
