@@ -427,3 +427,17 @@ def test_bad_input_in_disjunctive_facets_is_bad_user_input(api):
     ]
     payload = api.execute('{ articles(where: {publishedDateTime: {gt: "soon"}}) { disjunctiveFacets { topics { value } } } }')
     assert [e["extensions"]["code"] for e in payload["errors"]] == ["BAD_USER_INPUT"]
+
+
+def test_each_disjunctive_facet_query_is_priced_against_the_filter_work_limit(api_for):
+    docs = [article(id=f"w{n}", title="t", body="words", topics=["x"]) for n in range(10)]
+    # Without topics the filter is 3 body conditions (10 work units each) over 10 articles: 300.
+    where = {"topics": {"has": "x"}, "OR": [{"body": {"contains": f"q{n}"}} for n in range(3)]}
+    query = "query ($w: ArticleFilter) { articles(where: $w) { disjunctiveFacets { topics { value count } } } }"
+    refused = api_for(docs, Limits(max_filter_work=299)).execute(query, {"w": where})
+    assert refused["data"] is None
+    (error,) = refused["errors"]
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert "filter work of 300 " in error["message"] and "limit of 299" in error["message"]
+    served = api_for(docs, Limits(max_filter_work=300)).data(query, {"w": where})
+    assert served == {"articles": {"disjunctiveFacets": {"topics": []}}}
