@@ -47,10 +47,11 @@ from graphql.execution.values import get_argument_values, get_directive_values, 
 
 from graph import filters, search, snippets
 from graph.errors import UserInputError
+from graph.facets import FacetQueries, Selection, scoped
 from graph.filters import Compare, FilterError, ProviderIs
 from graph.lru import LRU
 from graph.schema import paging
-from graph.schema.inputs import to_filter
+from graph.schema.inputs import as_mapping, to_filter
 from graph.store.base import ArticleQuery, Page, ProviderQuery, Reader, Window
 
 MAX_INT = 2**31 - 1
@@ -89,17 +90,13 @@ class ConnectionState:
     kind: str  # "article" or "provider"
     page: Page | None = None
     cursors: list[str] | None = None
+    selection: Selection | None = None  # an articles connection's query in parts (graph.facets)
 
     def page_cursors(self) -> list[str]:
         if self.cursors is None:
             assert self.page is not None
             self.cursors = paging.encode_cursors(self.query.order, self.page.keys)
         return self.cursors
-
-
-@dataclass
-class FacetsState:
-    query: ArticleQuery
 
 
 @dataclass
@@ -132,6 +129,13 @@ class FieldPlan:
 class SelectionPlan:
     type_name: str
     fields: list[FieldPlan] = field(default_factory=list)
+    # Whether the fields' handlers may run at once: each facet is an independent store call (on
+    # PostgreSQL a statement per match set, and disjunctive facets ask for several match sets).
+    concurrent: bool = False
+
+
+# Types whose handlers only read the store, independently of each other.
+CONCURRENT_TYPES = frozenset({"ArticleFacets"})
 
 
 def _unwrap(type_: Any) -> tuple[Any, bool, bool, bool]:
@@ -191,7 +195,7 @@ class Compiler:
         seen: set[str] = set()
         for selection_set in selection_sets:
             self._collect(type_, selection_set, grouped, seen)
-        plan = SelectionPlan(type_.name)
+        plan = SelectionPlan(type_.name, concurrent=type_.name in CONCURRENT_TYPES)
         for key, nodes in grouped.items():
             name = nodes[0].name.value
             if name == "__typename":
@@ -316,10 +320,12 @@ async def _execute(plan: SelectionPlan, sources: list[Any], runtime: Runtime) ->
     outs: list[dict[str, Any]] = [{} for _ in sources]
     if time.monotonic() > runtime.deadline:
         raise TimeoutError("the execution time limit was reached")
+    if plan.concurrent and len(plan.fields) > 1:
+        found = iter(await asyncio.gather(*(_values(fp, sources, runtime) for fp in plan.fields)))
+    else:
+        found = None
     for fp in plan.fields:
-        values = fp.handler(sources, fp.arguments(runtime.variables), runtime)
-        if fp.is_async:
-            values = await values
+        values = next(found) if found is not None else await _values(fp, sources, runtime)
         key = fp.key
         if fp.sub is None:
             kind = fp.leaf
@@ -357,6 +363,11 @@ async def _execute(plan: SelectionPlan, sources: list[Any], runtime: Runtime) ->
             for out, value in zip(outs, values):
                 out[key] = None if value is None else next(done)
     return outs
+
+
+async def _values(fp: FieldPlan, sources: list[Any], runtime: Runtime) -> Any:
+    values = fp.handler(sources, fp.arguments(runtime.variables), runtime)
+    return await values if fp.is_async else values
 
 
 # ---- handlers: (sources, args, runtime) -> values, one per source -------------------
@@ -415,7 +426,15 @@ def _aspect_ratio(sources: list[Any], args: dict[str, Any], runtime: Runtime) ->
 
 
 async def _providers_of(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    domains = [(s.get("provider") or {}).get("domain") for s in sources]
+    return await _providers_by_domain([(s.get("provider") or {}).get("domain") for s in sources], runtime)
+
+
+async def _facet_providers(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
+    # FacetCount values are (value, count) pairs; the providers facet adds the domain as a third item.
+    return await _providers_by_domain([s[2] if len(s) > 2 else None for s in sources], runtime)
+
+
+async def _providers_by_domain(domains: list[str | None], runtime: Runtime) -> list[Any]:
     unique = sorted({d for d in domains if d is not None})
     known = dict(zip(unique, await runtime.reader.get_providers(unique))) if unique else {}
     return [None if d is None else known.get(d) for d in domains]
@@ -495,9 +514,8 @@ def _ordering(value: Any) -> list[SimpleNamespace] | None:
 
 def _article_state(args: dict[str, Any], runtime: Runtime, scope: filters.Filter | None) -> ConnectionState:
     try:
-        f = to_filter("article", args.get("where"))
-        if scope is not None:
-            f = scope if f is filters.TRUE else filters.And((scope, f))
+        where = as_mapping(args.get("where"))
+        f = scoped(scope, to_filter("article", where))
         text = args.get("search")
         terms = search.parse_query(text) if text is not None else None
         order = paging.article_order(_ordering(args.get("orderBy")), terms is not None)
@@ -506,7 +524,8 @@ def _article_state(args: dict[str, Any], runtime: Runtime, scope: filters.Filter
         )
     except Exception as exc:
         raise Fallback(str(exc)) from None
-    return ConnectionState(ArticleQuery(filter=f, search=terms, order=order), window, "article")
+    query = ArticleQuery(filter=f, search=terms, order=order)
+    return ConnectionState(query, window, "article", selection=Selection(query, scope, where))
 
 
 def _query_articles(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
@@ -577,7 +596,11 @@ async def _total_count(sources: list[Any], args: dict[str, Any], runtime: Runtim
 
 
 def _facets(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    return [FacetsState(state.query) for state in sources]
+    return [FacetQueries(state.selection, disjunctive=False) for state in sources]
+
+
+def _disjunctive_facets(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
+    return [FacetQueries(state.selection, disjunctive=True) for state in sources]
 
 
 def _facet_counts(field_name: str, name: str) -> Callable[..., Any]:
@@ -588,29 +611,32 @@ def _facet_counts(field_name: str, name: str) -> Callable[..., Any]:
         except Exception as exc:
             raise Fallback(str(exc)) from None
         size = DEFAULT_FACET_SIZE if first is None else first
-        return [await runtime.reader.facet_counts(s.query, field_name, size) for s in sources]
+        found = [await runtime.reader.facet_counts(s.of(field_name), field_name, size) for s in sources]
+        if field_name == "provider":
+            return [[(value, count, value) for value, count in pairs] for pairs in found]
+        return found
 
     return handler
 
 
 async def _facet_published(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    return [await runtime.reader.facet_counts(s.query, "published", None) for s in sources]
+    return [await runtime.reader.facet_counts(s.of("published"), "published", None) for s in sources]
 
 
 def _int_stats(field_name: str) -> Callable[..., Any]:
     async def handler(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-        return [await runtime.reader.int_stats(s.query, field_name) for s in sources]
+        return [await runtime.reader.int_stats(s.of(field_name), field_name) for s in sources]
 
     return handler
 
 
 async def _date_range(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    return [await runtime.reader.date_range(s.query) for s in sources]
+    return [await runtime.reader.date_range(s.of("publishedDateTime")) for s in sources]
 
 
 async def _histogram(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
     interval = args["interval"].value
-    return [await runtime.reader.histogram(s.query, interval) for s in sources]
+    return [await runtime.reader.histogram(s.of("publishedDateTime"), interval) for s in sources]
 
 
 async def _query_article(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
@@ -686,6 +712,7 @@ HANDLERS: dict[tuple[str, str], tuple[Callable[..., Any], bool]] = {
     ("ArticleConnection", "pageInfo"): (_page_info, ASYNC),
     ("ArticleConnection", "totalCount"): (_total_count, ASYNC),
     ("ArticleConnection", "facets"): (_facets, SYNC),
+    ("ArticleConnection", "disjunctiveFacets"): (_disjunctive_facets, SYNC),
     ("ProviderConnection", "edges"): (_edges, ASYNC),
     ("ProviderConnection", "nodes"): (_nodes, ASYNC),
     ("ProviderConnection", "pageInfo"): (_page_info, ASYNC),
@@ -696,6 +723,7 @@ HANDLERS: dict[tuple[str, str], tuple[Callable[..., Any], bool]] = {
     ("ProviderEdge", "node"): (_index(1), SYNC),
     ("FacetCount", "value"): (_index(0), SYNC),
     ("FacetCount", "count"): (_index(1), SYNC),
+    ("FacetCount", "provider"): (_facet_providers, ASYNC),
     ("DateTimeRange", "min"): (_index(0), SYNC),
     ("DateTimeRange", "max"): (_index(1), SYNC),
     ("ArticleFacets", "topics"): (_facet_counts("topics", "topics"), ASYNC),

@@ -69,6 +69,13 @@ QUERIES = [
      "types { value count } published { value count } quality { count min max avg } heat { count min max avg } "
      "publishedDateTime { min max } d: histogram(interval: DAY) { value count } w: histogram(interval: WEEK) { value count } "
      "m: histogram(interval: MONTH) { value count } y: histogram(interval: YEAR) { value count } } } }", None),
+    ("query ($w: ArticleFilter) { articles(where: $w, search: \"recog*\") { disjunctiveFacets { topics { value count provider { name } } "
+     "providers { value count provider { name domain articleCount } } categories { value count } published { value count } "
+     "quality { count min max avg } heat { count } publishedDateTime { min max } y: histogram(interval: YEAR) { value count } } "
+     "facets { providers(first: 1) { value provider { name } } } } }",
+     {"w": {"topics": {"has": "AI"}, "provider": {"domain": {"eq": "two.example"}}, "OR": [{"quality": {"gt": 5}}]}}),
+    ('{ provider(domain: "one.example") { articles(where: {provider: {name: {eq: "x"}}, heat: {gt: 0}}) { totalCount '
+     "disjunctiveFacets { providers { value count provider { name } } heat { count min max } } } } }", None),
     ('{ provider(domain: "one.example") { name domain articleCount articles(first: 1) { totalCount nodes { id } '
      "pageInfo { hasNextPage } } } }", None),
     ('{ provider(domain: "far.example") { name articleCount articles { totalCount } } provider2: provider(domain: "x") { name } }', None),

@@ -17,6 +17,7 @@ from strawberry import UNSET
 
 from graph import filters, search, snippets
 from graph.errors import UserInputError
+from graph.facets import FacetQueries, Selection, scoped
 from graph.filters import Compare, FilterError, ProviderIs
 from graph.schema import paging
 from graph.schema.context import Context
@@ -28,6 +29,7 @@ from graph.schema.inputs import (
     ProviderFilter,
     ProviderOrder,
     RelatedFilter,
+    as_mapping,
     to_filter,
 )
 from graph.schema.scalars import DateTime
@@ -285,6 +287,16 @@ class ArticleEdge:
 class FacetCount:
     value: str
     count: int
+    _domain: strawberry.Private[Optional[str]] = None
+
+    @strawberry.field(
+        description="In the providers facet, the provider whose domain is value (for its name); null in every other facet."
+    )
+    async def provider(self, info: Info) -> Optional[Provider]:
+        if self._domain is None:
+            return None
+        found = await info.context.providers.load(self._domain)
+        return Provider.from_info(found) if found else None
 
 
 @strawberry.type
@@ -308,13 +320,16 @@ def _counts(pairs: list[tuple[str, int]]) -> list[FacetCount]:
 @strawberry.type
 class ArticleFacets:
     _reader: strawberry.Private[Reader]
-    _query: strawberry.Private[ArticleQuery]
+    _queries: strawberry.Private[FacetQueries]
 
     async def _counts(self, info: Info, field: str, name: str, first: Any) -> list[FacetCount]:
         first = _given(first)
         paging.check_list_size(name, first, info.context.limits.max_list_size)
         size = DEFAULT_FACET_SIZE if first is None else first
-        return _counts(await self._reader.facet_counts(self._query, field, size))
+        pairs = await self._reader.facet_counts(self._queries.of(field), field, size)
+        if field == "provider":
+            return [FacetCount(value=value, count=count, _domain=value) for value, count in pairs]
+        return _counts(pairs)
 
     @strawberry.field(description="Most frequent first, ties by value ASC. Default first: 20.")
     async def topics(self, info: Info, first: Optional[int] = UNSET) -> list[FacetCount]:
@@ -334,21 +349,21 @@ class ArticleFacets:
 
     @strawberry.field(description='value = "true" or "false".')
     async def published(self) -> list[FacetCount]:
-        return _counts(await self._reader.facet_counts(self._query, "published", None))
+        return _counts(await self._reader.facet_counts(self._queries.of("published"), "published", None))
 
     @strawberry.field
     async def quality(self) -> IntStats:
-        stats = await self._reader.int_stats(self._query, "quality")
+        stats = await self._reader.int_stats(self._queries.of("quality"), "quality")
         return IntStats(count=stats.count, min=stats.min, max=stats.max, avg=stats.avg)
 
     @strawberry.field
     async def heat(self) -> IntStats:
-        stats = await self._reader.int_stats(self._query, "heat")
+        stats = await self._reader.int_stats(self._queries.of("heat"), "heat")
         return IntStats(count=stats.count, min=stats.min, max=stats.max, avg=stats.avg)
 
     @strawberry.field
     async def published_date_time(self) -> DateTimeRange:
-        low, high = await self._reader.date_range(self._query)
+        low, high = await self._reader.date_range(self._queries.of("publishedDateTime"))
         return DateTimeRange(min=low, max=high)
 
     @strawberry.field(
@@ -358,7 +373,7 @@ class ArticleFacets:
         )
     )
     async def histogram(self, interval: DateInterval) -> list[FacetCount]:
-        return _counts(await self._reader.histogram(self._query, interval.value))
+        return _counts(await self._reader.histogram(self._queries.of("publishedDateTime"), interval.value))
 
 
 class _PageMemo:
@@ -374,6 +389,7 @@ class ArticleConnection:
     _query: strawberry.Private[ArticleQuery]
     _window: strawberry.Private[Window]
     _memo: strawberry.Private[_PageMemo]
+    _selection: strawberry.Private[Selection]
 
     async def _page(self) -> Page:
         if self._memo.task is None:
@@ -406,7 +422,19 @@ class ArticleConnection:
 
     @strawberry.field(description="Counts and statistics over ALL matching articles, ignoring paging.")
     def facets(self) -> ArticleFacets:
-        return ArticleFacets(_reader=self._reader, _query=self._query)
+        return ArticleFacets(_reader=self._reader, _queries=FacetQueries(self._selection, disjunctive=False))
+
+    @strawberry.field(
+        description=(
+            "Like facets, except that each facet ignores this connection's own top-level where condition on its "
+            "field: topics <- where.topics, providers <- where.provider, categories <- where.category, types <- "
+            "where.type, published <- where.published, quality <- where.quality, heat <- where.heat, "
+            "publishedDateTime and histogram <- where.publishedDateTime. Conditions inside AND/OR/NOT, search and "
+            "the enclosing scope (a provider's, topic's or story's articles) still apply."
+        )
+    )
+    def disjunctive_facets(self) -> ArticleFacets:
+        return ArticleFacets(_reader=self._reader, _queries=FacetQueries(self._selection, disjunctive=True))
 
 
 def article_connection(
@@ -421,20 +449,21 @@ def article_connection(
     scope: filters.Filter | None = None,
 ) -> ArticleConnection:
     """Checks the arguments of any articles connection and describes the query for the store."""
-    f = _filter("article", where)
-    if scope is not None:
-        f = scope if f is filters.TRUE else filters.And((scope, f))
+    where = as_mapping(_given(where))
+    f = scoped(scope, _filter("article", where))
     search_text = _given(search_text)
     terms = search.parse_query(search_text) if search_text is not None else None
     order = paging.article_order(_given(order_by), terms is not None)
     page_window = paging.window(
         _given(first), _given(after), _given(last), _given(before), order, info.context.limits.max_page_size
     )
+    query = ArticleQuery(filter=f, search=terms, order=order)
     return ArticleConnection(
         _reader=info.context.reader,
-        _query=ArticleQuery(filter=f, search=terms, order=order),
+        _query=query,
         _window=page_window,
         _memo=_PageMemo(),
+        _selection=Selection(query, scope, where),
     )
 
 

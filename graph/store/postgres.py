@@ -535,6 +535,8 @@ class PostgresReader:
         self.version = version
         self._article_count = article_count
         self._summaries: dict[tuple[Any, Any], Summary] = {}
+        # Summaries being read: facets asked at once (a sidebar's, disjunctive facets) share one statement.
+        self._reading: dict[tuple[Any, Any], asyncio.Future[Summary]] = {}
         # Providers by domain, learnt with the articles that name them, and the domains of related
         # items of the articles returned so far (fetched with the next provider lookup, which
         # resolving those items would make next).
@@ -780,12 +782,19 @@ class PostgresReader:
         """Every facet of the matches, from one statement (one scan); kept for the rest of the request."""
         key = _matching(query)
         summary = self._summaries.get(key)
-        if summary is None:
+        if summary is not None:
+            return summary
+        reading = self._reading.get(key)
+        if reading is None:
             self._price(query)
-            params = Params()
-            summary = Summary.of((await self._one(_summary_sql(query, params), params.values))[0])
-            self._summaries[key] = summary
+            reading = self._reading[key] = asyncio.ensure_future(self._read_summary(query))
+            reading.add_done_callback(lambda _: self._reading.pop(key, None))
+        summary = self._summaries[key] = await asyncio.shield(reading)
         return summary
+
+    async def _read_summary(self, query: ArticleQuery) -> Summary:
+        params = Params()
+        return Summary.of((await self._one(_summary_sql(query, params), params.values))[0])
 
     async def facet_counts(self, query: ArticleQuery, field: str, first: int | None) -> list[tuple[str, int]]:
         if field not in FACET_FIELDS:
