@@ -7,6 +7,7 @@ of successive snapshots), so /metrics can say how well each one works.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from typing import Any
 
@@ -37,6 +38,9 @@ class LRU(OrderedDict[Any, Any]):
 
     Weights are what the caller says an entry costs (e.g. the length of a list
     of matches), so that a few huge entries cannot pin unbounded memory.
+    Safe to share between threads: the TinyDB store answers heavy work (facets of
+    one request among them, at once) in worker threads, and a lookup racing an
+    eviction would otherwise raise KeyError or miscount the weight.
     """
 
     def __init__(self, size: int, budget: int | None = None, name: str | None = None) -> None:
@@ -46,12 +50,14 @@ class LRU(OrderedDict[Any, Any]):
         self.budget = budget
         self.weight = 0
         self._weights: dict[Any, int] = {}
+        self._lock = threading.Lock()
 
     def lookup(self, key: Any) -> Any:
         """The value under key (now the most recently used), or None."""
-        value = self.get(key)
-        if value is not None:
-            self.move_to_end(key)
+        with self._lock:
+            value = self.get(key)
+            if value is not None:
+                self.move_to_end(key)
         if self.stats is not None:
             if value is None:
                 self.stats.misses += 1
@@ -61,19 +67,21 @@ class LRU(OrderedDict[Any, Any]):
 
     def drop(self, key: Any) -> None:
         """Forget the entry under key, if any (its weight with it)."""
-        if self.pop(key, None) is not None:
-            self.weight -= self._weights.pop(key, 0)
+        with self._lock:
+            if self.pop(key, None) is not None:
+                self.weight -= self._weights.pop(key, 0)
 
     def keep(self, key: Any, value: Any, weight: int = 1) -> Any:
         """Store value under key, dropping the least recently used past the bounds; returns value."""
         if self.size <= 0 or (self.budget is not None and weight > self.budget):
             self.drop(key)  # an older value under the key must not outlive this one
             return value  # would push out everything else and still not fit
-        self.weight += weight - self._weights.get(key, 0)
-        self._weights[key] = weight
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.size or (self.budget is not None and self.weight > self.budget):
-            oldest, _ = self.popitem(last=False)
-            self.weight -= self._weights.pop(oldest)
+        with self._lock:
+            self.weight += weight - self._weights.get(key, 0)
+            self._weights[key] = weight
+            self[key] = value
+            self.move_to_end(key)
+            while len(self) > self.size or (self.budget is not None and self.weight > self.budget):
+                oldest, _ = self.popitem(last=False)
+                self.weight -= self._weights.pop(oldest)
         return value
