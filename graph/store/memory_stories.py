@@ -1,0 +1,143 @@
+"""Stories of the TinyDB store: kept in the database file, served from the snapshot.
+
+The database file holds a ``stories`` table (one record per story: its
+summary and its member ids), written in the same atomic replace as the
+articles, so a write finds the stories as they were before it without
+re-deriving them: it regroups only the stories it touches
+(graph.stories.recompute) and summarizes only those. A file without the
+table (written before stories existed, or by hand) is grouped from scratch.
+The snapshot keeps each article's story id as a column (so a story's articles
+are an ordinary indexed filter) and the summaries in id order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from graph import stories
+from graph.store.base import Document, OrderKey, Page, Window
+
+STORIES = "stories"
+SORTED_ORDERS = 16  # story orders kept sorted per snapshot
+
+
+class TableLinks:
+    """graph.stories.LinkSource over the articles of a write (all of them, as dicts) and the old stories table."""
+
+    def __init__(self, docs: Mapping[str, Document], old: Sequence[Mapping[str, Any]]) -> None:
+        self.docs = docs
+        self.old_members = {record["id"]: record["members"] for record in old}
+        self.old_story = {member: record["id"] for record in old for member in record["members"]}
+
+    async def stories_of(self, ids: Sequence[str]) -> dict[str, str]:
+        return {i: self.old_story[i] for i in ids if i in self.old_story}
+
+    async def members(self, story_ids: Sequence[str]) -> list[str]:
+        return [member for story in story_ids for member in self.old_members.get(story, ())]
+
+    async def links_of(self, ids: Sequence[str]) -> dict[str, tuple[set[str], set[str]]]:
+        return {i: stories.links(self.docs[i]) for i in ids if i in self.docs}
+
+    async def mentioning(self, urls: Sequence[str]) -> dict[str, list[tuple[str, bool]]]:
+        wanted = set(urls)
+        found: dict[str, list[tuple[str, bool]]] = {}
+        if not wanted:
+            return found
+        own_fields, related_fields = stories.OWN_URL_FIELDS, stories.RELATED_URL_FIELDS
+        # One pass over every article, testing only its URLs against the few wanted (no index to keep).
+        for article, doc in self.docs.items():
+            for field in own_fields:
+                url = doc.get(field)
+                if url in wanted:
+                    found.setdefault(url, []).append((article, False))
+            for item in doc.get("related") or ():
+                for field in related_fields:
+                    url = item.get(field)
+                    if url in wanted:
+                        found.setdefault(url, []).append((article, True))
+        return found
+
+
+def regroup(docs: Mapping[str, Document], old: list[dict[str, Any]] | None, changed: Sequence[str]) -> list[dict[str, Any]]:
+    """The stories table after a write: ``old`` with the stories the changed articles touch regrouped.
+
+    Records are summaries (graph.stories.summarize) with their ``members``, in story id order.
+    """
+    if old is None:
+        groups = stories.components({i: stories.links(doc) for i, doc in docs.items()})
+        kept: list[dict[str, Any]] = []
+    else:
+        source = TableLinks(docs, old)
+        groups = stories.run_sync(stories.recompute(source, changed))
+        touched = {i for group in groups for i in group} | set(changed)
+        dropped = {source.old_story[i] for i in touched if i in source.old_story}
+        kept = [record for record in old if record["id"] not in dropped]
+    for group in groups:
+        kept.append({**stories.summarize([docs[i] for i in group]), "members": group})
+    kept.sort(key=lambda record: record["id"])
+    return kept
+
+
+def saved_table(data: Mapping[str, Any], ids: Iterable[str]) -> list[dict[str, Any]] | None:
+    """The stories table of a raw database, or None when it has none that groups exactly these article ids."""
+    table = data.get(STORIES)
+    if not isinstance(table, dict):
+        return None
+    records = list(table.values())
+    if not all(isinstance(r, dict) and isinstance(r.get("members"), list) and isinstance(r.get("id"), str) for r in records):
+        return None
+    members = [member for record in records for member in record["members"]]
+    wanted = set(ids)
+    return records if len(members) == len(wanted) and set(members) == wanted else None
+
+
+def as_table(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Records keyed "1", "2", ... as TinyDB keys its documents."""
+    return {str(n): record for n, record in enumerate(records, 1)}
+
+
+def state_of(records: Sequence[dict[str, Any]], ids: Sequence[str]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The snapshot's story column (each article's story id, ``ids`` in id order) and summaries without members."""
+    story_of = {member: record["id"] for record in records for member in record["members"]}
+    column = [story_of.get(i, i) for i in ids]
+    return column, [{k: v for k, v in record.items() if k != "members"} for record in records]
+
+
+class StoryIndex:
+    """The stories of one snapshot: summaries by id, each article's story, sorted listings."""
+
+    def __init__(self, summaries: list[dict[str, Any]], column: Sequence[str]) -> None:
+        self.summaries = summaries
+        self.by_id = {summary["id"]: n for n, summary in enumerate(summaries)}
+        self.codes = np.array([self.by_id[story] for story in column], dtype=np.int32)
+        self._sorted: dict[tuple[OrderKey, ...], list[int]] = {}
+
+    def of_article(self, number: int) -> dict[str, Any]:
+        return self.summaries[int(self.codes[number])]
+
+    def get(self, story_id: str) -> dict[str, Any] | None:
+        n = self.by_id.get(story_id)
+        return None if n is None else self.summaries[n]
+
+    def page(self, order: tuple[OrderKey, ...], articles: Any | None, window: Window) -> tuple[Page, int]:
+        """A page of the stories with an article among ``articles`` (numbers; None: all), and how many there are."""
+        from graph.store.memory import sort_in_order, window_slice
+
+        ranked = self._sorted.get(order)
+        if ranked is None:
+            if len(self._sorted) >= SORTED_ORDERS:
+                self._sorted.clear()
+            ranked = self._sorted[order] = sort_in_order(
+                list(range(len(self.summaries))), order, lambda n, field: self.summaries[n][field]
+            )
+        if articles is not None:
+            present = np.zeros(len(self.summaries), dtype=bool)
+            present[self.codes[articles]] = True
+            ranked = [n for n in ranked if present[n]]
+        fields = [key.field for key in order]
+        page = window_slice(ranked, lambda n: tuple(self.summaries[n][f] for f in fields), order, window)
+        page.items = [self.summaries[n] for n in page.items]
+        return page, len(ranked)

@@ -1,0 +1,216 @@
+"""Stories in the PostgreSQL store: tables kept in the write transaction, and the story reads.
+
+``ng_story_links`` holds every URL an article mentions (its own four, and its
+related items' three, flagged ``related``), indexed by URL and by article, so
+a write finds what its articles link to without reading other documents.
+``ng_story_articles`` maps each article to its story and ``ng_stories`` holds
+each story's summary (graph.stories.summarize), indexed for every story order.
+A write regroups only the stories it touches (graph.stories.recompute, over
+these tables) before it commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from graph import stories
+from graph.store.base import Document
+from graph.store.pg_sql import Ordering, _ordering
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+
+MIGRATION_SQL = """
+CREATE TABLE ng_story_links (
+    url text COLLATE "C" NOT NULL,
+    article_id text COLLATE "C" NOT NULL,
+    related boolean NOT NULL
+);
+CREATE INDEX ng_story_links_url ON ng_story_links (url);
+CREATE INDEX ng_story_links_article ON ng_story_links (article_id);
+CREATE TABLE ng_story_articles (
+    article_id text COLLATE "C" PRIMARY KEY,
+    story_id text COLLATE "C" NOT NULL
+);
+CREATE INDEX ng_story_articles_story ON ng_story_articles (story_id, article_id);
+CREATE TABLE ng_stories (
+    id text COLLATE "C" PRIMARY KEY,
+    headline text NOT NULL,
+    article_count bigint NOT NULL,
+    coverage_count bigint NOT NULL,
+    first_published text COLLATE "C",
+    last_published text COLLATE "C",
+    providers jsonb NOT NULL,
+    topics jsonb NOT NULL
+);
+CREATE INDEX ng_stories_last ON ng_stories (last_published DESC NULLS LAST, id);
+CREATE INDEX ng_stories_first ON ng_stories (first_published DESC NULLS LAST, id);
+CREATE INDEX ng_stories_first_asc ON ng_stories (first_published ASC NULLS LAST, id);
+CREATE INDEX ng_stories_last_asc ON ng_stories (last_published ASC NULLS LAST, id);
+CREATE INDEX ng_stories_article_count ON ng_stories (article_count DESC, id);
+CREATE INDEX ng_stories_coverage_count ON ng_stories (coverage_count DESC, id);
+"""
+TABLES = ("ng_story_links", "ng_story_articles", "ng_stories")
+STORY_SORT = {
+    "lastPublishedDateTime": ("s.last_published", "text"),
+    "firstPublishedDateTime": ("s.first_published", "text"),
+    "articleCount": ("s.article_count", "numeric"),
+    "coverageCount": ("s.coverage_count", "numeric"),
+    "id": ("s.id", "text"),
+}
+COLUMNS = "s.id, s.headline, s.article_count, s.coverage_count, s.first_published, s.last_published, s.providers, s.topics"
+
+
+def story_ordering(order: Sequence[Any]) -> Ordering:
+    return _ordering(order, {}, STORY_SORT, "story")
+
+
+def story_of_row(row: Sequence[Any]) -> dict[str, Any]:
+    return {
+        "id": row[0],
+        "headline": row[1],
+        "articleCount": int(row[2]),
+        "coverageCount": int(row[3]),
+        "firstPublishedDateTime": row[4],
+        "lastPublishedDateTime": row[5],
+        "providers": row[6],
+        "topics": row[7],
+    }
+
+
+def matching_stories(conditions: Sequence[str]) -> str:
+    """SQL: the stories with an article meeting the conditions (over ``ng_articles a``)."""
+    if conditions == ["TRUE"]:
+        return "TRUE"
+    return (
+        "s.id IN (SELECT sa.story_id FROM ng_story_articles sa JOIN ng_articles a ON a.id = sa.article_id WHERE "
+        + " AND ".join(conditions)
+        + ")"
+    )
+
+
+class TableLinks:
+    """graph.stories.LinkSource over ng_story_links and ng_story_articles, inside the write transaction."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self.old: dict[str, str] = {}
+
+    async def stories_of(self, ids: Sequence[str]) -> dict[str, str]:
+        cursor = await self.conn.execute(
+            "SELECT article_id, story_id FROM ng_story_articles WHERE article_id = ANY(%s)", (list(ids),)
+        )
+        found = {a: s for a, s in await cursor.fetchall()}
+        self.old.update(found)
+        return found
+
+    async def members(self, story_ids: Sequence[str]) -> list[str]:
+        cursor = await self.conn.execute(
+            "SELECT article_id FROM ng_story_articles WHERE story_id = ANY(%s)", (list(story_ids),)
+        )
+        return [a for (a,) in await cursor.fetchall()]
+
+    async def links_of(self, ids: Sequence[str]) -> dict[str, tuple[set[str], set[str]]]:
+        cursor = await self.conn.execute(
+            """
+            SELECT a.id, l.url, l.related FROM ng_articles a LEFT JOIN ng_story_links l ON l.article_id = a.id
+            WHERE a.id = ANY(%s)
+            """,
+            (list(ids),),
+        )
+        found: dict[str, tuple[set[str], set[str]]] = {}
+        for article, url, related in await cursor.fetchall():
+            own, rel = found.setdefault(article, (set(), set()))
+            if url is not None:
+                (rel if related else own).add(url)
+        return found
+
+    async def mentioning(self, urls: Sequence[str]) -> dict[str, list[tuple[str, bool]]]:
+        cursor = await self.conn.execute(
+            "SELECT url, article_id, related FROM ng_story_links WHERE url = ANY(%s)", (list(urls),)
+        )
+        found: dict[str, list[tuple[str, bool]]] = {}
+        for url, article, related in await cursor.fetchall():
+            found.setdefault(url, []).append((article, related))
+        return found
+
+
+def _link_rows(docs: Sequence[Document]) -> list[tuple[str, str, bool]]:
+    rows = []
+    for doc in docs:
+        own, related = stories.links(doc)
+        rows += [(url, doc["id"], False) for url in own]
+        rows += [(url, doc["id"], True) for url in related]
+    return rows
+
+
+async def _insert_links(conn: AsyncConnection, docs: Sequence[Document]) -> None:
+    async with conn.cursor().copy("COPY ng_story_links (url, article_id, related) FROM STDIN") as copy:
+        for row in _link_rows(docs):
+            await copy.write_row(row)
+
+
+async def _store(conn: AsyncConnection, groups: list[list[str]]) -> None:
+    """Summarize and insert these stories (their members' old rows are gone)."""
+    members = [i for group in groups for i in group]
+    docs: dict[str, Document] = {}
+    for start in range(0, len(members), 1000):
+        cursor = await conn.execute(
+            "SELECT id, doc::text FROM ng_articles WHERE id = ANY(%s)", (members[start : start + 1000],)
+        )
+        docs.update((i, orjson.loads(text)) for i, text in await cursor.fetchall())
+    async with conn.cursor().copy("COPY ng_story_articles (article_id, story_id) FROM STDIN") as copy:
+        for group in groups:
+            for member in group:
+                await copy.write_row((member, group[0]))
+    async with conn.cursor().copy(
+        "COPY ng_stories (id, headline, article_count, coverage_count, first_published, last_published, providers, topics) "
+        "FROM STDIN"
+    ) as copy:
+        for group in groups:
+            s = stories.summarize([{**docs[i], "id": i} for i in group])
+            await copy.write_row(
+                (
+                    s["id"],
+                    s["headline"],
+                    s["articleCount"],
+                    s["coverageCount"],
+                    s["firstPublishedDateTime"],
+                    s["lastPublishedDateTime"],
+                    orjson.dumps(s["providers"]).decode(),
+                    orjson.dumps(s["topics"]).decode(),
+                )
+            )
+
+
+async def after_write(conn: AsyncConnection, changed: Sequence[str], docs: Sequence[Document]) -> None:
+    """Regroup the stories a write touched (inside its transaction, after ng_articles holds the new rows)."""
+    await conn.execute("DELETE FROM ng_story_links WHERE article_id = ANY(%s)", (list(changed),))
+    await _insert_links(conn, docs)
+    source = TableLinks(conn)
+    groups = await stories.recompute(source, changed)
+    touched = sorted({i for group in groups for i in group} | set(changed))
+    old = await source.stories_of(touched)
+    await conn.execute("DELETE FROM ng_stories WHERE id = ANY(%s)", (sorted(set(old.values())),))
+    await conn.execute("DELETE FROM ng_story_articles WHERE article_id = ANY(%s)", (touched,))
+    await _store(conn, groups)
+
+
+async def rebuild(conn: AsyncConnection) -> None:
+    """Every story from the stored articles (after the migration that adds the tables, or a rebuild)."""
+    await conn.execute("TRUNCATE ng_story_links, ng_story_articles, ng_stories")
+    graph: dict[str, tuple[set[str], set[str]]] = {}
+    cursor = await conn.execute("SELECT id, doc::text FROM ng_articles ORDER BY id")
+    batch: list[Document] = []
+    for article, text in await cursor.fetchall():
+        doc = {**orjson.loads(text), "id": article}
+        graph[article] = stories.links(doc)
+        batch.append(doc)
+        if len(batch) >= 1000:
+            await _insert_links(conn, batch)
+            batch = []
+    await _insert_links(conn, batch)
+    await _store(conn, stories.components(graph))

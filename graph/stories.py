@@ -1,0 +1,191 @@
+"""Stories: stored articles grouped by the coverage they share.
+
+Two stored articles are linked when a related item of one has a webUrl,
+ampWebUrl or cdnAmpWebUrl equal to one of the other's four URLs, or when
+related items of both share such a URL; URLs compare as strings across
+fields. Two articles that merely share one of their own URLs are not linked.
+A story is a connected component of that graph (DESIGN "Stories, exactly").
+
+Every URL that is some related item's URL is a hyperedge joining the articles
+with it as a related URL and those with it as an own URL. A write recomputes
+only the components it touches (``recompute``): the old stories of the changed
+articles, the stories their new versions link into, and nothing else. Both
+stores run this one algorithm over their own indexes (a ``LinkSource``), and
+both describe a story with ``summarize``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from graph.filters import TRUE, Compare, Filter
+from graph.search import Term
+from graph.store.base import OrderKey
+
+OWN_URL_FIELDS = ("originalUrl", "webUrl", "ampWebUrl", "cdnAmpWebUrl")
+RELATED_URL_FIELDS = ("webUrl", "ampWebUrl", "cdnAmpWebUrl")
+STORY_SORT_FIELDS = ("lastPublishedDateTime", "firstPublishedDateTime", "articleCount", "coverageCount", "id")
+DEFAULT_STORY_ORDER = (OrderKey("lastPublishedDateTime", True), OrderKey("id"))
+# The article field a story scope filters on: the id of the article's story (never in a document).
+STORY_FIELD = "story"
+
+
+@dataclass(frozen=True, slots=True)
+class StoryQuery:
+    """Stories with at least one article matching filter and search, in order."""
+
+    filter: Filter = TRUE
+    search: tuple[Term, ...] | None = None
+    order: tuple[OrderKey, ...] = DEFAULT_STORY_ORDER
+
+
+def in_story(story_id: str) -> Filter:
+    """The articles of one story, as an article filter every store evaluates natively."""
+    return Compare(STORY_FIELD, "eq", story_id)
+
+
+def own_urls(doc: Mapping[str, Any]) -> set[str]:
+    return {url for field in OWN_URL_FIELDS if isinstance(url := doc.get(field), str) and url}
+
+
+def related_urls(doc: Mapping[str, Any]) -> set[str]:
+    urls: set[str] = set()
+    for item in doc.get("related") or ():
+        if isinstance(item, Mapping):
+            urls.update(url for field in RELATED_URL_FIELDS if isinstance(url := item.get(field), str) and url)
+    return urls
+
+
+def links(doc: Mapping[str, Any]) -> tuple[set[str], set[str]]:
+    """(own URLs, related URLs) of an article."""
+    return own_urls(doc), related_urls(doc)
+
+
+class LinkSource(Protocol):
+    """What ``recompute`` reads of a store, as it is after the write (changed articles included)."""
+
+    async def stories_of(self, ids: Sequence[str]) -> dict[str, str]:
+        """{article id: its story id before the write} for the ids that had one."""
+        ...
+
+    async def members(self, story_ids: Sequence[str]) -> list[str]:
+        """The article ids of these stories before the write."""
+        ...
+
+    async def links_of(self, ids: Sequence[str]) -> dict[str, tuple[set[str], set[str]]]:
+        """{article id: (own URLs, related URLs)} for the ids that exist after the write."""
+        ...
+
+    async def mentioning(self, urls: Sequence[str]) -> dict[str, list[tuple[str, bool]]]:
+        """{url: [(article id, as a related URL?)]} for every article after the write mentioning a URL."""
+        ...
+
+
+async def recompute(source: LinkSource, changed: Iterable[str]) -> list[list[str]]:
+    """The new components (sorted member ids, each list sorted) that replace every story a write touched.
+
+    The old stories of the changed articles and of every article their new
+    versions link to are dissolved and their members regrouped; links among
+    untouched articles are unchanged, so no other story can change.
+    """
+    changed = sorted(set(changed))
+    present = await source.links_of(changed)
+    wanted: set[str] = set()
+    for own, related in present.values():
+        wanted |= own | related
+    reached = set(present)
+    for url, rows in (await source.mentioning(sorted(wanted))).items():
+        if any(is_related for _, is_related in rows):  # a URL only owned (never a related item's) links nothing
+            reached.update(article for article, _ in rows)
+    old = await source.stories_of(sorted(reached | set(changed)))
+    affected = set(await source.members(sorted(set(old.values())))) | reached
+    graph = await source.links_of(sorted(affected))
+    return components(graph)
+
+
+def components(graph: Mapping[str, tuple[set[str], set[str]]]) -> list[list[str]]:
+    """Connected components of articles given as {id: (own URLs, related URLs)} (a plain union-find)."""
+    parent = {article: article for article in graph}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a: str, b: str) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            if rb < ra:
+                ra, rb = rb, ra
+            parent[rb] = ra
+
+    edges: dict[str, str] = {}  # a URL -> the first article seen with it as a related URL
+    owners: dict[str, list[str]] = {}
+    for article, (own, related) in graph.items():
+        for url in related:
+            first = edges.setdefault(url, article)
+            if first != article:
+                union(first, article)
+        for url in own:
+            owners.setdefault(url, []).append(article)
+    for url, first in edges.items():
+        for article in owners.get(url, ()):
+            union(first, article)
+    groups: dict[str, list[str]] = {}
+    for article in graph:
+        groups.setdefault(find(article), []).append(article)
+    return sorted(sorted(members) for members in groups.values())
+
+
+def run_sync(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine that never really awaits (a LinkSource over memory) to its end, here."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise RuntimeError("a synchronous link source awaited")
+
+
+def summarize(docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """What a story serves, from all of its articles (any order); DESIGN "Stories, exactly"."""
+    ids = [doc["id"] for doc in docs]
+    stored = set()
+    for doc in docs:
+        stored |= own_urls(doc)
+    best = min(docs, key=_headline_rank)
+    coverage: set[str] = set()
+    providers: Counter[str] = Counter()
+    topics: Counter[str] = Counter()
+    dates = [d for doc in docs if isinstance(d := doc.get("publishedDateTime"), str)]
+    for doc in docs:
+        provider = doc.get("provider")
+        if isinstance(provider, Mapping) and isinstance(provider.get("domain"), str):
+            providers[provider["domain"]] += 1
+        topics.update(list(dict.fromkeys(doc.get("topics") or ())))
+        for item in doc.get("related") or ():
+            owner = item.get("provider")
+            if isinstance(owner, Mapping) and isinstance(owner.get("domain"), str):
+                providers[owner["domain"]] += 1
+            urls = [url for field in RELATED_URL_FIELDS if isinstance(url := item.get(field), str) and url]
+            if urls and not any(url in stored for url in urls):
+                coverage.add(urls[0])
+    return {
+        "id": min(ids),
+        "headline": best["title"],
+        "articleCount": len(ids),
+        "coverageCount": len(ids) + len(coverage),
+        "firstPublishedDateTime": min(dates) if dates else None,
+        "lastPublishedDateTime": max(dates) if dates else None,
+        "providers": [[domain, count] for domain, count in sorted(providers.items(), key=lambda dc: (-dc[1], dc[0]))],
+        "topics": [[topic, count] for topic, count in sorted(topics.items(), key=lambda tc: (-tc[1], tc[0]))],
+    }
+
+
+def _headline_rank(doc: Mapping[str, Any]) -> tuple[Any, ...]:
+    quality, published = doc.get("quality"), doc.get("publishedDateTime")
+    return (quality is None, -(quality or 0), published is None, published or "", doc["id"])
