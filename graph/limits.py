@@ -58,6 +58,8 @@ from graph.schema.types import DEFAULT_FACET_SIZE
 
 CONNECTION_LISTS = frozenset({"edges", "nodes"})
 FACETS_TYPE = "ArticleFacets"
+# Types whose lists default to the facet size (20) when `first` is omitted: Story.topics.
+FACET_SIZED = frozenset({FACETS_TYPE, "Story"})
 # Lists whose length only the store knows (every topic when `first` is omitted).
 # They are priced with list_sizes() when given, else at the nested list limit.
 SIZED_BY_STORE = frozenset({"Query.topics"})
@@ -347,7 +349,7 @@ class _Pricer:
                     )
                 return max(size, 0)
             if coordinate not in SIZED_BY_STORE:
-                return DEFAULT_FACET_SIZE if parent.name == FACETS_TYPE else DEFAULT_LIST_SIZE
+                return DEFAULT_FACET_SIZE if parent.name in FACET_SIZED else DEFAULT_LIST_SIZE
         known = self.list_sizes.get(coordinate)
         if known is not None:
             return known

@@ -359,3 +359,22 @@ def test_the_shipped_seed_is_a_story_of_one_with_its_coverage(api_for: Any) -> N
         ],
     }
     check(api, docs)
+
+
+def test_story_relations_are_priced_like_other_relations(corpus: Any) -> None:
+    from graph.config import Limits
+    from graph.limits import price
+    from graphql import parse
+
+    from graph.schema import schema
+
+    def cost(query: str) -> int:
+        return price(schema._schema, parse(query), None, {}, Limits()).cost
+
+    # A connection counts itself and its page; an object relation one per parent; Story.topics its default 20.
+    assert cost("{ stories(first: 10) { nodes { id } } }") == cost("{ providers(first: 10) { nodes { name } } }") == 1 + 10
+    assert cost("{ articles(first: 10) { nodes { story { id } } } }") == cost("{ articles(first: 10) { nodes { provider { name } } } }")
+    assert cost("{ story(id: \"x\") { topics { value } } }") == 1 + 20
+    assert cost("{ story(id: \"x\") { articles(first: 100) { nodes { id } } } }") == cost("{ provider(domain: \"x\") { articles(first: 100) { nodes { id } } } }")
+    nested = "{ stories(first: 100) { nodes { articles(first: 100) { nodes { story { articles(first: 100) { nodes { id } } } } } } } }"
+    assert corpus.error_codes(nested) == ["QUERY_TOO_COMPLEX"]
