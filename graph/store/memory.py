@@ -344,7 +344,7 @@ class Snapshot:
             None if domain is None else self.providers[domain]["name"] for domain in columns["provider"]
         ]
         self.stories = memory_stories.StoryIndex(state["stories"], columns["story"])
-        columns["story"] = [self.stories.summaries[code]["id"] for code in self.stories.codes.tolist()]
+        columns["story"] = [self.stories.ids[code] for code in self.stories.codes.tolist()]
         self.columns = columns
         self.catalog = ProviderCatalog(self.providers)
         # Filters are evaluated on these (graph.store.operators), each column built on first use.
@@ -364,10 +364,10 @@ class Snapshot:
         self._providers = LRU(MATCH_CACHE_SIZE, name="provider_match")
 
     @classmethod
-    def build(cls, docs: Iterable[Document], version: str) -> Snapshot:
-        """A snapshot of documents given as dicts (encoded into a buffer of their own)."""
+    def build(cls, docs: Iterable[Document], version: str, story_records: list[dict[str, Any]] | None = None) -> Snapshot:
+        """A snapshot of documents given as dicts (encoded into a buffer of their own), and their stories if known."""
         ordered = sorted(docs, key=lambda d: d["id"])
-        return cls(EncodedDocuments.encode(ordered), version, derive_state(ordered))
+        return cls(EncodedDocuments.encode(ordered), version, derive_state(ordered, story_records))
 
     # ---- lookups ---------------------------------------------------------------
 

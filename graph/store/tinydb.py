@@ -318,7 +318,8 @@ class TinyDBStore:
             if snapshot is None:  # no side file for this file (or a stale one): decode it all
                 data = parse_database(raw, self.path) or {}
                 docs = [doc for doc in _articles(data, self.path).values() if "id" in doc]
-                snapshot = Snapshot.build(docs, _version(data))
+                stories = saved_table(data, [doc["id"] for doc in docs])
+                snapshot = Snapshot.build(docs, _version(data), stories)
             self._install(snapshot, signature)
         finally:
             if was_enabled:
