@@ -378,3 +378,27 @@ def test_story_relations_are_priced_like_other_relations(corpus: Any) -> None:
     assert cost("{ story(id: \"x\") { articles(first: 100) { nodes { id } } } }") == cost("{ provider(domain: \"x\") { articles(first: 100) { nodes { id } } } }")
     nested = "{ stories(first: 100) { nodes { articles(first: 100) { nodes { story { articles(first: 100) { nodes { id } } } } } } } }"
     assert corpus.error_codes(nested) == ["QUERY_TOO_COMPLEX"]
+
+
+def test_a_story_of_ten_thousand_articles_pages_like_any_connection(api_for: Any) -> None:
+    hub = [{"title": "hub", "webUrl": "https://x.test/hub"}]
+    docs = [article(id=f"m{n:05d}", title=f"M{n}", quality=n % 100, related=hub) for n in range(10_000)]
+    api = api_for([*docs, article(id="alone", title="Alone")])
+    query = """query($after: String) { story(id: "m04321") { id articleCount
+        articles(first: 100, after: $after, orderBy: [{field: QUALITY, direction: DESC}]) {
+        totalCount edges { cursor node { id } } pageInfo { hasNextPage } } } }"""
+    seen: list[str] = []
+    after = None
+    for _ in range(3):
+        story = api.data(query, {"after": after})["story"]
+        assert (story["id"], story["articleCount"], story["articles"]["totalCount"]) == ("m00000", 10_000, 10_000)
+        edges = story["articles"]["edges"]
+        assert len(edges) == 100 and story["articles"]["pageInfo"]["hasNextPage"]
+        seen += [e["node"]["id"] for e in edges]
+        after = edges[-1]["cursor"]
+    expected = sorted((d for d in docs), key=lambda d: (-d["quality"], d["id"]))[:300]
+    assert seen == [d["id"] for d in expected]
+    assert api.data("{ stories(orderBy: [{field: ARTICLE_COUNT, direction: DESC}]) { totalCount nodes { articleCount } } }")["stories"] == {
+        "totalCount": 2,
+        "nodes": [{"articleCount": 10_000}, {"articleCount": 1}],
+    }
