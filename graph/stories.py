@@ -29,6 +29,7 @@ OWN_URL_FIELDS = ("originalUrl", "webUrl", "ampWebUrl", "cdnAmpWebUrl")
 RELATED_URL_FIELDS = ("webUrl", "ampWebUrl", "cdnAmpWebUrl")
 STORY_SORT_FIELDS = ("lastPublishedDateTime", "firstPublishedDateTime", "articleCount", "coverageCount", "id")
 DEFAULT_STORY_ORDER = (OrderKey("lastPublishedDateTime", True), OrderKey("id"))
+DEFAULT_TOPICS = 20
 # The article field a story scope filters on: the id of the article's story (never in a document).
 STORY_FIELD = "story"
 
@@ -184,6 +185,16 @@ def summarize(docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "providers": [[domain, count] for domain, count in sorted(providers.items(), key=lambda dc: (-dc[1], dc[0]))],
         "topics": [[topic, count] for topic, count in sorted(topics.items(), key=lambda tc: (-tc[1], tc[0]))],
     }
+
+
+def provider_domains(summary: Mapping[str, Any]) -> list[str]:
+    """Story.providers: the domains, most occurrences first, ties by domain."""
+    return [domain for domain, _ in summary["providers"]]
+
+
+def top_topics(summary: Mapping[str, Any], first: int | None) -> list[tuple[str, int]]:
+    """Story.topics(first:): most frequent first, ties by value; default first 20."""
+    return [(value, count) for value, count in summary["topics"][: DEFAULT_TOPICS if first is None else first]]
 
 
 def _headline_rank(doc: Mapping[str, Any]) -> tuple[Any, ...]:

@@ -14,7 +14,6 @@ from graph.schema import paging
 from graph.schema.inputs import ArticleFilter, ArticleOrder, SortDirection
 from graph.schema.scalars import DateTime
 from graph.schema.types import (
-    DEFAULT_FACET_SIZE,
     ArticleConnection,
     FacetCount,
     Info,
@@ -101,16 +100,14 @@ class Story:
         description="Distinct providers (by domain) of its articles and of their related items; most occurrences first, ties by domain."
     )
     async def providers(self, info: Info) -> list[Provider]:
-        domains = [domain for domain, _ in self._summary["providers"]]
-        found = await info.context.providers.load_many(domains)
+        found = await info.context.providers.load_many(stories.provider_domains(self._summary))
         return [Provider.from_info(p) for p in found if p is not None]
 
     @strawberry.field(description="Topics of its articles, most frequent first, ties by value. Default first: 20.")
     def topics(self, info: Info, first: Optional[int] = UNSET) -> list[FacetCount]:
         first = _given(first)
         paging.check_list_size("topics", first, info.context.limits.max_list_size)
-        size = DEFAULT_FACET_SIZE if first is None else first
-        return [FacetCount(value=value, count=count) for value, count in self._summary["topics"][:size]]
+        return [FacetCount(value=value, count=count) for value, count in stories.top_topics(self._summary, first)]
 
 
 @strawberry.type
