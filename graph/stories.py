@@ -72,8 +72,8 @@ class LinkSource(Protocol):
         """{article id: its story id before the write} for the ids that had one."""
         ...
 
-    async def members(self, story_ids: Sequence[str]) -> list[str]:
-        """The article ids of these stories before the write."""
+    async def members(self, story_ids: Sequence[str]) -> dict[str, list[str]]:
+        """{story id: its article ids} before the write."""
         ...
 
     async def links_of(self, ids: Sequence[str]) -> dict[str, tuple[set[str], set[str]]]:
@@ -85,30 +85,61 @@ class LinkSource(Protocol):
         ...
 
 
-async def recompute(source: LinkSource, changed: Iterable[str]) -> list[list[str]]:
+async def recompute(
+    source: LinkSource, changed: Iterable[str], before: Mapping[str, tuple[set[str], set[str]]]
+) -> list[list[str]]:
     """The new components (sorted member ids, each list sorted) that replace every story a write touched.
 
+    ``before``: the links of the changed articles that were stored before the write.
     The old stories of the changed articles and of every article their new
-    versions link to are dissolved and their members regrouped; links among
-    untouched articles are unchanged, so no other story can change.
+    versions link to are regrouped; links among untouched articles are
+    unchanged, so no other story can change. When no changed article lost a
+    URL (edits of other fields, added coverage, new articles) no link was lost
+    either: stories can only merge, and are merged whole, without reading the
+    links of their members (a large story stays cheap to update).
     """
     changed = sorted(set(changed))
     present = await source.links_of(changed)
     wanted: set[str] = set()
     for own, related in present.values():
         wanted |= own | related
-    reached = set(present)
-    for url, rows in (await source.mentioning(sorted(wanted))).items():
-        if any(is_related for _, is_related in rows):  # a URL only owned (never a related item's) links nothing
-            reached.update(article for article, _ in rows)
+    hyperedges = [
+        [article for article, _ in rows]
+        for rows in (await source.mentioning(sorted(wanted))).values()
+        if any(is_related for _, is_related in rows)  # a URL only owned (never a related item's) links nothing
+    ]
+    reached = set(present).union(*hyperedges)
     old = await source.stories_of(sorted(reached | set(changed)))
-    affected = set(await source.members(sorted(set(old.values())))) | reached
+    if all(_kept(before.get(i), present.get(i)) for i in changed):
+        groups = components({i: (set(), set()) for i in reached}, hyperedges, old)
+        members = await source.members(sorted(set(old.values())))
+        merged = []
+        for group in groups:
+            stories = {old[i] for i in group if i in old}
+            merged.append(sorted({i for i in group if i not in old}.union(*(members[s] for s in stories))))
+        return sorted(merged)
+    affected = reached.union(*(await source.members(sorted(set(old.values())))).values())
     graph = await source.links_of(sorted(affected))
     return components(graph)
 
 
-def components(graph: Mapping[str, tuple[set[str], set[str]]]) -> list[list[str]]:
-    """Connected components of articles given as {id: (own URLs, related URLs)} (a plain union-find)."""
+def _kept(old: tuple[set[str], set[str]] | None, new: tuple[set[str], set[str]] | None) -> bool:
+    """Whether an article kept every URL it had (a new article had none; a deleted one keeps none)."""
+    if old is None:
+        return new is not None
+    return new is not None and old[0] <= new[0] and old[1] <= new[1]
+
+
+def components(
+    graph: Mapping[str, tuple[set[str], set[str]]],
+    joined: Iterable[Sequence[str]] = (),
+    together: Mapping[str, str] | None = None,
+) -> list[list[str]]:
+    """Connected components of articles given as {id: (own URLs, related URLs)} (a plain union-find).
+
+    ``joined``: groups of articles known to be linked; ``together``: {article: a key}, articles
+    with one key being linked (their old story).
+    """
     parent = {article: article for article in graph}
 
     def find(x: str) -> str:
@@ -136,6 +167,12 @@ def components(graph: Mapping[str, tuple[set[str], set[str]]]) -> list[list[str]
     for url, first in edges.items():
         for article in owners.get(url, ()):
             union(first, article)
+    for group in joined:
+        for article in group[1:]:
+            union(group[0], article)
+    firsts: dict[str, str] = {}
+    for article, key in (together or {}).items():
+        union(firsts.setdefault(key, article), article)
     groups: dict[str, list[str]] = {}
     for article in graph:
         groups.setdefault(find(article), []).append(article)
@@ -153,37 +190,48 @@ def run_sync(coroutine: Coroutine[Any, Any, Any]) -> Any:
 
 
 def summarize(docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """What a story serves, from all of its articles (any order); DESIGN "Stories, exactly"."""
-    ids = [doc["id"] for doc in docs]
-    stored = set()
-    for doc in docs:
-        stored |= own_urls(doc)
-    best = min(docs, key=_headline_rank)
-    coverage: set[str] = set()
-    providers: Counter[str] = Counter()
+    """What a story serves, from all of its articles (any order); DESIGN "Stories, exactly".
+
+    Written for large stories (a write re-summarizes every story it touches):
+    one pass, tallies by Counter.update over lists (counted in C).
+    """
+    stored: set[str] = set()
+    domains: list[str] = []
     topics: Counter[str] = Counter()
-    dates = [d for doc in docs if isinstance(d := doc.get("publishedDateTime"), str)]
+    dates: list[str] = []
+    items: list[Mapping[str, Any]] = []
     for doc in docs:
-        provider = doc.get("provider")
-        if isinstance(provider, Mapping) and isinstance(provider.get("domain"), str):
-            providers[provider["domain"]] += 1
-        topics.update(list(dict.fromkeys(doc.get("topics") or ())))
-        for item in doc.get("related") or ():
-            owner = item.get("provider")
-            if isinstance(owner, Mapping) and isinstance(owner.get("domain"), str):
-                providers[owner["domain"]] += 1
-            urls = [url for field in RELATED_URL_FIELDS if isinstance(url := item.get(field), str) and url]
-            if urls and not any(url in stored for url in urls):
-                coverage.add(urls[0])
+        get = doc.get
+        stored.update([url for field in OWN_URL_FIELDS if (url := get(field))])
+        provider = get("provider")
+        if provider and (domain := provider.get("domain")):
+            domains.append(domain)
+        if listed := get("topics"):
+            topics.update(set(listed))
+        if date := get("publishedDateTime"):
+            dates.append(date)
+        if related := get("related"):
+            items.extend(related)
+    coverage: set[str] = set()
+    for item in items:
+        get = item.get
+        owner = get("provider")
+        if owner and (domain := owner.get("domain")):
+            domains.append(domain)
+        urls = [url for field in RELATED_URL_FIELDS if (url := get(field))]
+        if urls and stored.isdisjoint(urls):
+            coverage.add(urls[0])
+    providers = Counter(domains)
+    count = len(docs)
     return {
-        "id": min(ids),
-        "headline": best["title"],
-        "articleCount": len(ids),
-        "coverageCount": len(ids) + len(coverage),
+        "id": min(doc["id"] for doc in docs),
+        "headline": min(docs, key=_headline_rank)["title"],
+        "articleCount": count,
+        "coverageCount": count + len(coverage),
         "firstPublishedDateTime": min(dates) if dates else None,
         "lastPublishedDateTime": max(dates) if dates else None,
-        "providers": [[domain, count] for domain, count in sorted(providers.items(), key=lambda dc: (-dc[1], dc[0]))],
-        "topics": [[topic, count] for topic, count in sorted(topics.items(), key=lambda tc: (-tc[1], tc[0]))],
+        "providers": [[domain, n] for domain, n in sorted(providers.items(), key=lambda dc: (-dc[1], dc[0]))],
+        "topics": [[topic, n] for topic, n in sorted(topics.items(), key=lambda tc: (-tc[1], tc[0]))],
     }
 
 

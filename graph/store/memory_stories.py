@@ -36,8 +36,8 @@ class TableLinks:
     async def stories_of(self, ids: Sequence[str]) -> dict[str, str]:
         return {i: self.old_story[i] for i in ids if i in self.old_story}
 
-    async def members(self, story_ids: Sequence[str]) -> list[str]:
-        return [member for story in story_ids for member in self.old_members.get(story, ())]
+    async def members(self, story_ids: Sequence[str]) -> dict[str, list[str]]:
+        return {story: self.old_members.get(story, []) for story in story_ids}
 
     async def links_of(self, ids: Sequence[str]) -> dict[str, tuple[set[str], set[str]]]:
         return {i: stories.links(self.docs[i]) for i in ids if i in self.docs}
@@ -62,9 +62,15 @@ class TableLinks:
         return found
 
 
-def regroup(docs: Mapping[str, Document], old: list[dict[str, Any]] | None, changed: Sequence[str]) -> list[dict[str, Any]]:
+def regroup(
+    docs: Mapping[str, Document],
+    old: list[dict[str, Any]] | None,
+    changed: Sequence[str],
+    previous: Mapping[str, Document] | None = None,
+) -> list[dict[str, Any]]:
     """The stories table after a write: ``old`` with the stories the changed articles touch regrouped.
 
+    ``previous``: the changed articles as they were before the write (those that were stored).
     Records are summaries (graph.stories.summarize) with their ``members``, in story id order.
     """
     if old is None:
@@ -72,7 +78,8 @@ def regroup(docs: Mapping[str, Document], old: list[dict[str, Any]] | None, chan
         kept: list[dict[str, Any]] = []
     else:
         source = TableLinks(docs, old)
-        groups = stories.run_sync(stories.recompute(source, changed))
+        before = {i: stories.links(doc) for i, doc in (previous or {}).items()}
+        groups = stories.run_sync(stories.recompute(source, changed, before))
         touched = {i for group in groups for i in group} | set(changed)
         dropped = {source.old_story[i] for i in touched if i in source.old_story}
         kept = [record for record in old if record["id"] not in dropped]

@@ -107,11 +107,14 @@ class TableLinks:
         self.old.update(found)
         return found
 
-    async def members(self, story_ids: Sequence[str]) -> list[str]:
+    async def members(self, story_ids: Sequence[str]) -> dict[str, list[str]]:
         cursor = await self.conn.execute(
-            "SELECT article_id FROM ng_story_articles WHERE story_id = ANY(%s)", (list(story_ids),)
+            "SELECT story_id, article_id FROM ng_story_articles WHERE story_id = ANY(%s)", (list(story_ids),)
         )
-        return [a for (a,) in await cursor.fetchall()]
+        found: dict[str, list[str]] = {story: [] for story in story_ids}
+        for story, article in await cursor.fetchall():
+            found[story].append(article)
+        return found
 
     async def links_of(self, ids: Sequence[str]) -> dict[str, tuple[set[str], set[str]]]:
         cursor = await self.conn.execute(
@@ -188,10 +191,19 @@ async def _store(conn: AsyncConnection, groups: list[list[str]]) -> None:
 
 async def after_write(conn: AsyncConnection, changed: Sequence[str], docs: Sequence[Document]) -> None:
     """Regroup the stories a write touched (inside its transaction, after ng_articles holds the new rows)."""
-    await conn.execute("DELETE FROM ng_story_links WHERE article_id = ANY(%s)", (list(changed),))
+    cursor = await conn.execute(
+        "DELETE FROM ng_story_links WHERE article_id = ANY(%s) RETURNING article_id, url, related", (list(changed),)
+    )
+    before: dict[str, tuple[set[str], set[str]]] = {}
+    for article, url, related in await cursor.fetchall():
+        own, rel = before.setdefault(article, (set(), set()))
+        (rel if related else own).add(url)
+    cursor = await conn.execute("SELECT article_id FROM ng_story_articles WHERE article_id = ANY(%s)", (list(changed),))
+    for (article,) in await cursor.fetchall():
+        before.setdefault(article, (set(), set()))  # stored before, without URLs
     await _insert_links(conn, docs)
     source = TableLinks(conn)
-    groups = await stories.recompute(source, changed)
+    groups = await stories.recompute(source, changed, before)
     touched = sorted({i for group in groups for i in group} | set(changed))
     old = await source.stories_of(touched)
     await conn.execute("DELETE FROM ng_stories WHERE id = ANY(%s)", (sorted(set(old.values())),))

@@ -443,6 +443,8 @@ class TinyDBStore:
             next_id = max((int(k) for k in table if k.isdigit()), default=0) + 1
             deleted = 0
             old_stories = saved_table(old, doc_ids.keys())
+            changed = [*deletes, *(doc["id"] for doc in upserts)]
+            previous = {i: table[doc_ids[i]] for i in changed if i in doc_ids}
             for article_id in deletes:
                 key = doc_ids.pop(article_id, None)
                 if key is not None:
@@ -458,7 +460,7 @@ class TinyDBStore:
             keys = sorted(doc_ids.values(), key=lambda key: table[key]["id"])
             ordered = [table[k] for k in keys]
             by_id = {doc["id"]: doc for doc in ordered}
-            stories = regroup(by_id, old_stories, [*deletes, *(doc["id"] for doc in upserts)])
+            stories = regroup(by_id, old_stories, changed, previous)
             version = uuid.uuid4().hex
             # meta first: a reader can then check the version from the file's first bytes.
             data = {META: {"1": {"format": FORMAT, "version": version}}, ARTICLES: table, STORIES: as_table(stories)}
