@@ -156,19 +156,43 @@ async def _insert_links(conn: AsyncConnection, docs: Sequence[Document]) -> None
             await copy.write_row(row)
 
 
-async def _store(conn: AsyncConnection, groups: list[list[str]]) -> None:
-    """Summarize and insert these stories (their members' old rows are gone)."""
+# What graph.stories.summarize reads of a document, and no more (related items without their
+# excerpts and images): a large story is summarized from a fraction of its documents' bytes.
+SUMMARY_FIELDS = ("title", "quality", "publishedDateTime", "provider", "topics", *stories.OWN_URL_FIELDS)
+SUMMARY_DOC = (
+    "jsonb_build_object("
+    + ", ".join(f"'{name}', a.doc->'{name}'" for name in SUMMARY_FIELDS)
+    + ", 'related', (SELECT jsonb_agg(jsonb_build_object("
+    + ", ".join(f"'{name}', r->'{name}'" for name in (*stories.RELATED_URL_FIELDS, "provider"))
+    + ")) FROM jsonb_array_elements(CASE jsonb_typeof(a.doc->'related') WHEN 'array' "
+    "THEN a.doc->'related' ELSE '[]'::jsonb END) AS r))::text"
+)
+
+
+def _present(doc: dict[str, Any]) -> Document:
+    """A document as summarize reads it: JSON nulls (absent keys in SQL) dropped."""
+    doc = {k: v for k, v in doc.items() if v is not None}
+    if "related" in doc:
+        doc["related"] = [{k: v for k, v in item.items() if v is not None} for item in doc["related"]]
+    return doc
+
+
+async def _store(conn: AsyncConnection, groups: list[list[str]], moved: Sequence[str] | None = None) -> None:
+    """Summarize and insert these stories, and the story of each member (of ``moved`` only, when given)."""
     members = [i for group in groups for i in group]
     docs: dict[str, Document] = {}
     for start in range(0, len(members), 1000):
         cursor = await conn.execute(
-            "SELECT id, doc::text FROM ng_articles WHERE id = ANY(%s)", (members[start : start + 1000],)
+            f"SELECT a.id, {SUMMARY_DOC} FROM ng_articles a WHERE a.id = ANY(%s)", (members[start : start + 1000],)
         )
-        docs.update((i, orjson.loads(text)) for i, text in await cursor.fetchall())
+        docs.update((i, _present(orjson.loads(text))) for i, text in await cursor.fetchall())
+    rows = [(member, group[0]) for group in groups for member in group]
+    if moved is not None:
+        wanted = set(moved)
+        rows = [row for row in rows if row[0] in wanted]
     async with conn.cursor().copy("COPY ng_story_articles (article_id, story_id) FROM STDIN") as copy:
-        for group in groups:
-            for member in group:
-                await copy.write_row((member, group[0]))
+        for row in rows:
+            await copy.write_row(row)
     async with conn.cursor().copy(
         "COPY ng_stories (id, headline, article_count, coverage_count, first_published, last_published, providers, topics) "
         "FROM STDIN"
@@ -206,9 +230,11 @@ async def after_write(conn: AsyncConnection, changed: Sequence[str], docs: Seque
     groups = await stories.recompute(source, changed, before)
     touched = sorted({i for group in groups for i in group} | set(changed))
     old = await source.stories_of(touched)
+    now = {member: group[0] for group in groups for member in group}
+    moved = [i for i in touched if old.get(i) != now.get(i)]  # only these rows change (a large story keeps its own)
     await conn.execute("DELETE FROM ng_stories WHERE id = ANY(%s)", (sorted(set(old.values())),))
-    await conn.execute("DELETE FROM ng_story_articles WHERE article_id = ANY(%s)", (touched,))
-    await _store(conn, groups)
+    await conn.execute("DELETE FROM ng_story_articles WHERE article_id = ANY(%s)", (moved,))
+    await _store(conn, groups, moved)
 
 
 async def rebuild(conn: AsyncConnection) -> None:
