@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     codes = args.code or [Path(__file__).resolve().parent.parent]
     paths = sorted(p for p in args.corpus.rglob("*") if p.suffix in (".txt", ".md", ".markdown"))
-    rng = random.Random(1)
+    rng = random.Random()  # fresh edits every run: the same edits again would change nothing
     with tempfile.TemporaryDirectory(prefix="reseed-bench-") as work:
         dbs = [Path(work) / f"db{n}" / "newsgraph.json" for n in range(len(codes))]
         for code, db in zip(codes, dbs):

@@ -100,9 +100,12 @@ async def recompute(
     """
     changed = sorted(set(changed))
     present = await source.links_of(changed)
+    # Only URLs an article mentions anew can link it to another story: through the URLs it kept,
+    # it was linked before the write, so to members of its old story.
     wanted: set[str] = set()
-    for own, related in present.values():
-        wanted |= own | related
+    for article, (own, related) in present.items():
+        old_own, old_related = before.get(article, (set(), set()))
+        wanted |= (own - old_own) | (related - old_related)
     hyperedges = [
         [article for article, _ in rows]
         for rows in (await source.mentioning(sorted(wanted))).values()
