@@ -228,7 +228,9 @@ def summarize(docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     count = len(docs)
     return {
         "id": min(doc["id"] for doc in docs),
-        "headline": min(docs, key=_headline_rank)["title"],
+        "headline": (best := min(docs, key=_headline_rank))["title"],
+        # The headline article's rank (id, quality, publishedDateTime): lets ``revise`` compare without it.
+        "headlineOf": [best["id"], best.get("quality"), best.get("publishedDateTime")],
         "articleCount": count,
         "coverageCount": count + len(coverage),
         "firstPublishedDateTime": min(dates) if dates else None,
@@ -236,6 +238,59 @@ def summarize(docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "providers": [[domain, n] for domain, n in sorted(providers.items(), key=lambda dc: (-dc[1], dc[0]))],
         "topics": [[topic, n] for topic, n in sorted(topics.items(), key=lambda tc: (-tc[1], tc[0]))],
     }
+
+
+def revise(
+    summary: Mapping[str, Any], before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, Any]]
+) -> dict[str, Any] | None:
+    """``summary`` with some of its articles replaced by new versions (``before[n]`` -> ``after[n]``,
+    same ids, same story), or None when only ``summarize`` over every article can tell.
+
+    What a story's other articles decide (coverage, dates, the headline when the
+    new versions rank lower) cannot change when every new version keeps its URLs,
+    its related items' URLs and its date, so the count-like fields are updated by
+    difference: a large story costs its changed articles, not all of its articles.
+    """
+    if not isinstance(summary.get("headlineOf"), list):
+        return None
+    for old, new in zip(before, after):
+        if own_urls(old) != own_urls(new) or _item_urls(old) != _item_urls(new):
+            return None
+        if old.get("publishedDateTime") != new.get("publishedDateTime"):
+            return None
+        if new["id"] == summary["headlineOf"][0] and new.get("quality") != old.get("quality"):
+            return None
+    providers = Counter(dict(summary["providers"]))
+    topics = Counter(dict(summary["topics"]))
+    providers.subtract(_domains(before))
+    providers.update(_domains(after))
+    topics.subtract([topic for doc in before for topic in set(doc.get("topics") or ())])
+    topics.update([topic for doc in after for topic in set(doc.get("topics") or ())])
+    head_id, quality, published = summary["headlineOf"]
+    best = {"id": head_id, "quality": quality, "publishedDateTime": published, "title": summary["headline"]}
+    for doc in after:
+        if doc["id"] == head_id or _headline_rank(doc) < _headline_rank(best):
+            best = doc
+    return {
+        **summary,
+        "headline": best["title"],
+        "headlineOf": [best["id"], best.get("quality"), best.get("publishedDateTime")],
+        "providers": [[d, n] for d, n in sorted(providers.items(), key=lambda dc: (-dc[1], dc[0])) if n > 0],
+        "topics": [[t, n] for t, n in sorted(topics.items(), key=lambda tc: (-tc[1], tc[0])) if n > 0],
+    }
+
+
+def _item_urls(doc: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    return sorted(tuple(item.get(field) or "" for field in RELATED_URL_FIELDS) for item in doc.get("related") or ())
+
+
+def _domains(docs: Sequence[Mapping[str, Any]]) -> list[str]:
+    out = []
+    for doc in docs:
+        for owner in [doc.get("provider"), *(item.get("provider") for item in doc.get("related") or ())]:
+            if owner and (domain := owner.get("domain")):
+                out.append(domain)
+    return out
 
 
 def provider_domains(summary: Mapping[str, Any]) -> list[str]:

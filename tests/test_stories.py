@@ -402,3 +402,28 @@ def test_a_story_of_ten_thousand_articles_pages_like_any_connection(api_for: Any
         "totalCount": 2,
         "nodes": [{"articleCount": 10_000}, {"articleCount": 1}],
     }
+
+
+def test_edits_that_keep_a_story_revise_it_exactly(api_for: Any) -> None:
+    """Edits inside one story (no URL changes): headline, providers and topics follow, as if summarized anew."""
+    hub = [{"title": "hub", "webUrl": "https://x.test/hub", "provider": {"domain": "hub.test"}}]
+    docs = {
+        f"m{n}": article(id=f"m{n}", title=f"M{n}", quality=n, publishedDateTime=f"2020-01-0{n + 1}", topics=["AI"],
+                         provider={"domain": f"p{n % 2}.test", "name": "P"}, related=hub)
+        for n in range(4)
+    }
+    api = api_for(list(docs.values()))
+    check(api, list(docs.values()))
+    edits = [
+        {"id": "m3", "title": "Renamed best"},  # the headline article, same rank: a new headline text
+        {"id": "m1", "quality": 9},  # another article outranks it
+        {"id": "m1", "quality": 0},  # the headline article falls: summarized anew
+        {"id": "m2", "topics": ["Law", "Law"], "provider": {"domain": "new.test", "name": "N"}},
+        {"id": "m0", "topics": []},
+    ]
+    for change in edits:
+        old = docs[change["id"]]
+        fields = {k: v for k, v in old.items() if k not in ("id", "body", "_seed")} | {k: v for k, v in change.items() if k != "id"}
+        docs[change["id"]] = article(id=change["id"], **fields)
+        api.run(api.store.write([docs[change["id"]]], []))
+        check(api, list(docs.values()))

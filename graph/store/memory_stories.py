@@ -73,18 +73,28 @@ def regroup(
     ``previous``: the changed articles as they were before the write (those that were stored).
     Records are summaries (graph.stories.summarize) with their ``members``, in story id order.
     """
+    previous = previous or {}
+    replaced: dict[str, dict[str, Any]] = {}  # old story id -> its record
     if old is None:
         groups = stories.components({i: stories.links(doc) for i, doc in docs.items()})
         kept: list[dict[str, Any]] = []
     else:
         source = TableLinks(docs, old)
-        before = {i: stories.links(doc) for i, doc in (previous or {}).items()}
+        before = {i: stories.links(doc) for i, doc in previous.items()}
         groups = stories.run_sync(stories.recompute(source, changed, before))
         touched = {i for group in groups for i in group} | set(changed)
         dropped = {source.old_story[i] for i in touched if i in source.old_story}
         kept = [record for record in old if record["id"] not in dropped]
+        replaced = {record["id"]: record for record in old if record["id"] in dropped}
     for group in groups:
-        kept.append({**stories.summarize([docs[i] for i in group]), "members": group})
+        summary = None
+        record = replaced.get(group[0])
+        if record is not None and record["members"] == group:  # the same articles: revise by difference
+            edited = [i for i in group if i in previous]
+            summary = stories.revise(record, [previous[i] for i in edited], [docs[i] for i in edited])
+        if summary is None:
+            summary = stories.summarize([docs[i] for i in group])
+        kept.append({**summary, "members": group})
     kept.sort(key=lambda record: record["id"])
     return kept
 

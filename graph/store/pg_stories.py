@@ -44,7 +44,8 @@ CREATE TABLE ng_stories (
     first_published text COLLATE "C",
     last_published text COLLATE "C",
     providers jsonb NOT NULL,
-    topics jsonb NOT NULL
+    topics jsonb NOT NULL,
+    headline_of jsonb NOT NULL
 );
 CREATE INDEX ng_stories_last ON ng_stories (last_published DESC NULLS LAST, id);
 CREATE INDEX ng_stories_first ON ng_stories (first_published DESC NULLS LAST, id);
@@ -61,7 +62,11 @@ STORY_SORT = {
     "coverageCount": ("s.coverage_count", "numeric"),
     "id": ("s.id", "text"),
 }
-COLUMNS = "s.id, s.headline, s.article_count, s.coverage_count, s.first_published, s.last_published, s.providers, s.topics"
+COLUMNS = (
+    "s.id, s.headline, s.article_count, s.coverage_count, s.first_published, s.last_published, s.providers, s.topics, "
+    "s.headline_of"
+)
+COLUMN_COUNT = COLUMNS.count(",") + 1
 
 
 def story_ordering(order: Sequence[Any]) -> Ordering:
@@ -78,6 +83,7 @@ def story_of_row(row: Sequence[Any]) -> dict[str, Any]:
         "lastPublishedDateTime": row[5],
         "providers": row[6],
         "topics": row[7],
+        "headlineOf": row[8],
     }
 
 
@@ -177,15 +183,32 @@ def _present(doc: dict[str, Any]) -> Document:
     return doc
 
 
-async def _store(conn: AsyncConnection, groups: list[list[str]], moved: Sequence[str] | None = None) -> None:
-    """Summarize and insert these stories, and the story of each member (of ``moved`` only, when given)."""
-    members = [i for group in groups for i in group]
+async def _facts(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, Document]:
+    """What summarize reads of these articles (SUMMARY_DOC), by id."""
     docs: dict[str, Document] = {}
-    for start in range(0, len(members), 1000):
+    for start in range(0, len(ids), 1000):
         cursor = await conn.execute(
-            f"SELECT a.id, {SUMMARY_DOC} FROM ng_articles a WHERE a.id = ANY(%s)", (members[start : start + 1000],)
+            f"SELECT a.id, {SUMMARY_DOC} FROM ng_articles a WHERE a.id = ANY(%s)", (list(ids[start : start + 1000]),)
         )
-        docs.update((i, _present(orjson.loads(text))) for i, text in await cursor.fetchall())
+        docs.update((i, {**_present(orjson.loads(text)), "id": i}) for i, text in await cursor.fetchall())
+    return docs
+
+
+async def before_write(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, Document]:
+    """The changed articles as stored before a write (call it before their rows are replaced)."""
+    return await _facts(conn, ids)
+
+
+async def _store(
+    conn: AsyncConnection,
+    groups: list[list[str]],
+    moved: Sequence[str] | None = None,
+    known: dict[str, dict[str, Any]] | None = None,
+) -> None:
+    """Insert these stories (summarized unless ``known`` has them by id) and the story of each member
+    (of ``moved`` only, when given)."""
+    known = known or {}
+    docs = await _facts(conn, [i for group in groups if group[0] not in known for i in group])
     rows = [(member, group[0]) for group in groups for member in group]
     if moved is not None:
         wanted = set(moved)
@@ -194,11 +217,11 @@ async def _store(conn: AsyncConnection, groups: list[list[str]], moved: Sequence
         for row in rows:
             await copy.write_row(row)
     async with conn.cursor().copy(
-        "COPY ng_stories (id, headline, article_count, coverage_count, first_published, last_published, providers, topics) "
-        "FROM STDIN"
+        "COPY ng_stories (id, headline, article_count, coverage_count, first_published, last_published, providers, "
+        "topics, headline_of) FROM STDIN"
     ) as copy:
         for group in groups:
-            s = stories.summarize([{**docs[i], "id": i} for i in group])
+            s = known.get(group[0]) or stories.summarize([docs[i] for i in group])
             await copy.write_row(
                 (
                     s["id"],
@@ -209,32 +232,44 @@ async def _store(conn: AsyncConnection, groups: list[list[str]], moved: Sequence
                     s["lastPublishedDateTime"],
                     orjson.dumps(s["providers"]).decode(),
                     orjson.dumps(s["topics"]).decode(),
+                    orjson.dumps(s["headlineOf"]).decode(),
                 )
             )
 
 
-async def after_write(conn: AsyncConnection, changed: Sequence[str], docs: Sequence[Document]) -> None:
-    """Regroup the stories a write touched (inside its transaction, after ng_articles holds the new rows)."""
-    cursor = await conn.execute(
-        "DELETE FROM ng_story_links WHERE article_id = ANY(%s) RETURNING article_id, url, related", (list(changed),)
-    )
-    before: dict[str, tuple[set[str], set[str]]] = {}
-    for article, url, related in await cursor.fetchall():
-        own, rel = before.setdefault(article, (set(), set()))
-        (rel if related else own).add(url)
-    cursor = await conn.execute("SELECT article_id FROM ng_story_articles WHERE article_id = ANY(%s)", (list(changed),))
-    for (article,) in await cursor.fetchall():
-        before.setdefault(article, (set(), set()))  # stored before, without URLs
+async def after_write(
+    conn: AsyncConnection, changed: Sequence[str], docs: Sequence[Document], previous: dict[str, Document]
+) -> None:
+    """Regroup the stories a write touched (inside its transaction, after ng_articles holds the new rows).
+
+    ``previous``: before_write's answer for the changed ids, read before their rows were replaced.
+    """
+    await conn.execute("DELETE FROM ng_story_links WHERE article_id = ANY(%s)", (list(changed),))
     await _insert_links(conn, docs)
     source = TableLinks(conn)
+    before = {i: stories.links(doc) for i, doc in previous.items()}
     groups = await stories.recompute(source, changed, before)
     touched = sorted({i for group in groups for i in group} | set(changed))
     old = await source.stories_of(touched)
     now = {member: group[0] for group in groups for member in group}
     moved = [i for i in touched if old.get(i) != now.get(i)]  # only these rows change (a large story keeps its own)
-    await conn.execute("DELETE FROM ng_stories WHERE id = ANY(%s)", (sorted(set(old.values())),))
+    cursor = await conn.execute(
+        f"DELETE FROM ng_stories s WHERE s.id = ANY(%s) RETURNING {COLUMNS}", (sorted(set(old.values())),)
+    )
+    replaced = {row[0]: story_of_row(row) for row in await cursor.fetchall()}
+    latest = {doc["id"]: doc for doc in docs}
+    moved_set = set(moved)
+    known = {}
+    for group in groups:
+        record = replaced.get(group[0])
+        # The same articles as before (none moved in or out): revise by difference.
+        if record is not None and record["articleCount"] == len(group) and moved_set.isdisjoint(group):
+            edited = [i for i in group if i in previous]
+            revised = stories.revise(record, [previous[i] for i in edited], [latest[i] for i in edited])
+            if revised is not None:
+                known[group[0]] = revised
     await conn.execute("DELETE FROM ng_story_articles WHERE article_id = ANY(%s)", (moved,))
-    await _store(conn, groups, moved)
+    await _store(conn, groups, moved, known)
 
 
 async def rebuild(conn: AsyncConnection) -> None:

@@ -302,6 +302,7 @@ async def write(conn: AsyncConnection, upserts: Sequence[Document], deletes: Seq
         deleted = int(existing[0])  # as the TinyDB store counts: deletes of ids that were stored
         emptied = await _subtract_old(conn, ids)
         old_periods = await pg_rollup.before_write(conn, ids)
+        old_stories = await pg_stories.before_write(conn, ids)
         cursor = await conn.execute(
             """
             WITH gone AS (DELETE FROM ng_articles WHERE id = ANY(%s) RETURNING search_length)
@@ -318,7 +319,7 @@ async def write(conn: AsyncConnection, upserts: Sequence[Document], deletes: Seq
         await _drop_emptied(conn, emptied)
         await refresh_providers(conn, sorted(set(existing[1]) | {d for d, _ in tally.names}))
         await pg_rollup.after_write(conn, ids, old_periods)
-        await pg_stories.after_write(conn, ids, list(latest.values()))
+        await pg_stories.after_write(conn, ids, list(latest.values()), old_stories)
         await conn.execute(
             """
             UPDATE ng_state SET version = %s, article_count = article_count + %s,

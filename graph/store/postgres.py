@@ -834,7 +834,7 @@ class PostgresReader:
         fields = [key.field for key in query.order]
         return Page(
             items=[pg_stories.story_of_row(row) for row in rows],
-            keys=[self._keys(fields, ordering, row[8:]) for row in rows],
+            keys=[self._keys(fields, ordering, row[pg_stories.COLUMN_COUNT :]) for row in rows],
             has_next=has_next,
             has_previous=has_previous,
         )
