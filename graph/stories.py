@@ -54,10 +54,25 @@ def own_urls(doc: Mapping[str, Any]) -> set[str]:
 
 def related_urls(doc: Mapping[str, Any]) -> set[str]:
     urls: set[str] = set()
-    for item in doc.get("related") or ():
-        if isinstance(item, Mapping):
-            urls.update(url for field in RELATED_URL_FIELDS if isinstance(url := item.get(field), str) and url)
+    for item in related_items(doc):
+        urls.update(url for field in RELATED_URL_FIELDS if isinstance(url := item.get(field), str) and url)
     return urls
+
+
+def related_items(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The related items of a document (a damaged document's other values ignored: stories never fail a write)."""
+    items = doc.get("related")
+    return [item for item in items if isinstance(item, Mapping)] if isinstance(items, list) else []
+
+
+def _domain(owner: Any) -> str | None:
+    domain = owner.get("domain") if isinstance(owner, Mapping) else None
+    return domain if isinstance(domain, str) and domain else None
+
+
+def _topics(doc: Mapping[str, Any]) -> set[str]:
+    topics = doc.get("topics")
+    return {t for t in topics if isinstance(t, str)} if isinstance(topics, list) else set()
 
 
 def links(doc: Mapping[str, Any]) -> tuple[set[str], set[str]]:
@@ -205,30 +220,28 @@ def summarize(docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     items: list[Mapping[str, Any]] = []
     for doc in docs:
         get = doc.get
-        stored.update([url for field in OWN_URL_FIELDS if (url := get(field))])
-        provider = get("provider")
-        if provider and (domain := provider.get("domain")):
+        stored.update([url for field in OWN_URL_FIELDS if isinstance(url := get(field), str) and url])
+        if domain := _domain(get("provider")):
             domains.append(domain)
-        if listed := get("topics"):
-            topics.update(set(listed))
-        if date := get("publishedDateTime"):
+        if get("topics"):
+            topics.update(_topics(doc))
+        if isinstance(date := get("publishedDateTime"), str):
             dates.append(date)
-        if related := get("related"):
-            items.extend(related)
+        if get("related"):
+            items.extend(related_items(doc))
     coverage: set[str] = set()
     for item in items:
         get = item.get
-        owner = get("provider")
-        if owner and (domain := owner.get("domain")):
+        if domain := _domain(get("provider")):
             domains.append(domain)
-        urls = [url for field in RELATED_URL_FIELDS if (url := get(field))]
+        urls = [url for field in RELATED_URL_FIELDS if isinstance(url := get(field), str) and url]
         if urls and stored.isdisjoint(urls):
             coverage.add(urls[0])
     providers = Counter(domains)
     count = len(docs)
     return {
         "id": min(doc["id"] for doc in docs),
-        "headline": (best := min(docs, key=_headline_rank))["title"],
+        "headline": (best := min(docs, key=_headline_rank)).get("title"),  # None only for a damaged document
         # The headline article's rank (id, quality, publishedDateTime): lets ``revise`` compare without it.
         "headlineOf": [best["id"], best.get("quality"), best.get("publishedDateTime")],
         "articleCount": count,
@@ -264,8 +277,8 @@ def revise(
     topics = Counter(dict(summary["topics"]))
     providers.subtract(_domains(before))
     providers.update(_domains(after))
-    topics.subtract([topic for doc in before for topic in set(doc.get("topics") or ())])
-    topics.update([topic for doc in after for topic in set(doc.get("topics") or ())])
+    topics.subtract([topic for doc in before for topic in _topics(doc)])
+    topics.update([topic for doc in after for topic in _topics(doc)])
     head_id, quality, published = summary["headlineOf"]
     best = {"id": head_id, "quality": quality, "publishedDateTime": published, "title": summary["headline"]}
     for doc in after:
@@ -273,22 +286,22 @@ def revise(
             best = doc
     return {
         **summary,
-        "headline": best["title"],
+        "headline": best.get("title"),
         "headlineOf": [best["id"], best.get("quality"), best.get("publishedDateTime")],
         "providers": [[d, n] for d, n in sorted(providers.items(), key=lambda dc: (-dc[1], dc[0])) if n > 0],
         "topics": [[t, n] for t, n in sorted(topics.items(), key=lambda tc: (-tc[1], tc[0])) if n > 0],
     }
 
 
-def _item_urls(doc: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-    return sorted(tuple(item.get(field) or "" for field in RELATED_URL_FIELDS) for item in doc.get("related") or ())
+def _item_urls(doc: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    return sorted(tuple(str(item.get(field) or "") for field in RELATED_URL_FIELDS) for item in related_items(doc))
 
 
 def _domains(docs: Sequence[Mapping[str, Any]]) -> list[str]:
     out = []
     for doc in docs:
-        for owner in [doc.get("provider"), *(item.get("provider") for item in doc.get("related") or ())]:
-            if owner and (domain := owner.get("domain")):
+        for owner in [doc.get("provider"), *(item.get("provider") for item in related_items(doc))]:
+            if domain := _domain(owner):
                 out.append(domain)
     return out
 
@@ -305,4 +318,6 @@ def top_topics(summary: Mapping[str, Any], first: int | None) -> list[tuple[str,
 
 def _headline_rank(doc: Mapping[str, Any]) -> tuple[Any, ...]:
     quality, published = doc.get("quality"), doc.get("publishedDateTime")
+    quality = quality if isinstance(quality, int) else None
+    published = published if isinstance(published, str) else None
     return (quality is None, -(quality or 0), published is None, published or "", doc["id"])

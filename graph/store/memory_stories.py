@@ -54,7 +54,7 @@ class TableLinks:
                 url = doc.get(field)
                 if url in wanted:
                     found.setdefault(url, []).append((article, False))
-            for item in doc.get("related") or ():
+            for item in stories.related_items(doc) if doc.get("related") else ():
                 for field in related_fields:
                     url = item.get(field)
                     if url in wanted:

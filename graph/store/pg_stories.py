@@ -38,7 +38,7 @@ CREATE TABLE ng_story_articles (
 CREATE INDEX ng_story_articles_story ON ng_story_articles (story_id, article_id);
 CREATE TABLE ng_stories (
     id text COLLATE "C" PRIMARY KEY,
-    headline text NOT NULL,
+    headline text,  -- null only when the headline article is a damaged document (no title)
     article_count bigint NOT NULL,
     coverage_count bigint NOT NULL,
     first_published text COLLATE "C",
