@@ -47,14 +47,18 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def seed_seconds(corpus: Path, db: Path) -> tuple[float, float]:
-    """One `newsgraph seed` run as a user would start it (wall, CPU of it and its workers); raises when it fails."""
+def seed_seconds(corpus: Path, db: Path, code: Path | None = None) -> tuple[float, float]:
+    """One `newsgraph seed` run as a user would start it (wall, CPU of it and its workers); raises when it fails.
+
+    ``code``: the checkout whose `graph` runs (default: the installed one).
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSGRAPH_")}
     os.sync()  # start clean: no writeback of earlier files competing with this run's fsync
     cpu = _children_cpu()
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "graph", "seed", str(corpus), "--db", str(db), "--quiet"],
+        cwd=code,
         capture_output=True,
         text=True,
         env=env,

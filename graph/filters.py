@@ -91,6 +91,8 @@ ENTITIES: dict[str, dict[str, str]] = {
         "provider": "provider",
         "images": "images",
         "related": "related",
+        # The article's story id (graph.stories.in_story): kept by the stores, not in documents or ArticleFilter.
+        "story": "str",
     },
     "related": {
         "title": "str",

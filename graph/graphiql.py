@@ -153,6 +153,26 @@ query Facets {
 }
 """
 
+STORIES_QUERY = """# Stories: articles grouped by the coverage
+# they share, latest first.
+query Stories($first: Int = 5) {
+  stories(first: $first) {
+    totalCount
+    nodes {
+      id
+      headline
+      articleCount
+      coverageCount
+      lastPublishedDateTime
+      providers { name domain }
+      topics(first: 5) { value count }
+      articles(first: 3) { nodes { id title provider { name } } }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
 EXAMPLES: tuple[Example, ...] = (
     Example("Latest articles", EXAMPLE_QUERY),
     Example("Traversal", TRAVERSAL_QUERY, '{\n  "id": "9a7be0820e1ffd4a"\n}\n'),
@@ -160,6 +180,7 @@ EXAMPLES: tuple[Example, ...] = (
     Example("Search", SEARCH_QUERY, '{\n  "text": "facial recog*"\n}\n'),
     Example("Paging", PAGING_QUERY, '{\n  "first": 2,\n  "after": null\n}\n'),
     Example("Facets", FACETS_QUERY),
+    Example("Stories", STORIES_QUERY),
 )
 
 

@@ -59,6 +59,8 @@ from graph.snippets import DEFAULT_FIRST as DEFAULT_SNIPPETS
 
 CONNECTION_LISTS = frozenset({"edges", "nodes"})
 FACETS_TYPE = "ArticleFacets"
+# Types whose lists default to the facet size (20) when `first` is omitted: Story.topics.
+FACET_SIZED = frozenset({FACETS_TYPE, "Story"})
 # Lists whose length only the store knows (every topic when `first` is omitted).
 # They are priced with list_sizes() when given, else at the nested list limit.
 SIZED_BY_STORE = frozenset({"Query.topics"})
@@ -352,7 +354,7 @@ class _Pricer:
             if coordinate in LIST_DEFAULTS:
                 return LIST_DEFAULTS[coordinate]
             if coordinate not in SIZED_BY_STORE:
-                return DEFAULT_FACET_SIZE if parent.name == FACETS_TYPE else DEFAULT_LIST_SIZE
+                return DEFAULT_FACET_SIZE if parent.name in FACET_SIZED else DEFAULT_LIST_SIZE
         known = self.list_sizes.get(coordinate)
         if known is not None:
             return known

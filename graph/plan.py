@@ -87,7 +87,7 @@ class Runtime:
 class ConnectionState:
     query: Any
     window: Window
-    kind: str  # "article" or "provider"
+    kind: str  # "article", "provider" or "story"
     page: Page | None = None
     cursors: list[str] | None = None
     selection: Selection | None = None  # an articles connection's query in parts (graph.facets)
@@ -556,6 +556,8 @@ async def _page(state: ConnectionState, runtime: Runtime) -> Page:
     if state.page is None:
         if state.kind == "article":
             state.page = await runtime.reader.find_articles(state.query, state.window)
+        elif state.kind == "story":
+            state.page = await runtime.reader.find_stories(state.query, state.window)
         else:
             state.page = await runtime.reader.find_providers(state.query, state.window)
     return state.page
@@ -590,6 +592,8 @@ async def _total_count(sources: list[Any], args: dict[str, Any], runtime: Runtim
     for state in sources:
         if state.kind == "article":
             out.append(await runtime.reader.count_articles(state.query))
+        elif state.kind == "story":
+            out.append(await runtime.reader.count_stories(state.query))
         else:
             out.append(await runtime.reader.count_providers(state.query))
     return out
@@ -751,3 +755,8 @@ for _name in ("name", "domain", "articleCount"):
     HANDLERS.setdefault(("Provider", _name), (_get(_name), SYNC))
 for _name in ("name", "articleCount"):
     HANDLERS.setdefault(("Topic", _name), (_get(_name), SYNC))
+
+# Stories' handlers build on the ones above (graph.plan_stories).
+from graph.plan_stories import STORY_HANDLERS  # noqa: E402
+
+HANDLERS.update(STORY_HANDLERS)

@@ -88,13 +88,18 @@ def test_every_example_runs_on_the_shipped_seed(tmp_path: Path, api_for: Any) ->
     assert facets["articles"]["facets"]["topics"][0] == {"value": "Budgets", "count": 5}
     assert facets["providers"]["totalCount"] == 5
 
+    stories = answers["Stories"]["stories"]
+    assert stories["totalCount"] == 6  # no article shares coverage: a story each
+    assert [n["articleCount"] for n in stories["nodes"]] == [1] * 5
+    assert stories["nodes"][0]["articles"]["nodes"][0]["id"] == stories["nodes"][0]["id"]
+
 
 def test_the_first_example_is_the_welcome_query_with_the_latest_articles_and_a_facet() -> None:
     assert EXAMPLES[0].query == EXAMPLE_QUERY
     for part in ("provider {", "images(", "related(", "facets {"):
         assert part in EXAMPLE_QUERY
     assert "where:" not in EXAMPLE_QUERY and "search:" not in EXAMPLE_QUERY  # the latest articles, whatever they are
-    assert [e.title for e in EXAMPLES] == ["Latest articles", "Traversal", "Filters", "Search", "Paging", "Facets"]
+    assert [e.title for e in EXAMPLES] == ["Latest articles", "Traversal", "Filters", "Search", "Paging", "Facets", "Stories"]
     # Each tab is named by its operation, so every example names one, and differently.
     names = [re.search(r"^query (\w+)", e.query, re.M) for e in EXAMPLES]
     assert all(names) and len({n.group(1) for n in names if n}) == len(EXAMPLES)

@@ -103,6 +103,18 @@ QUERIES = [
     ("{ articles { facets { topics(first: 1000) { value } } } }", None),
     ("{ topics(first: -1) { name } }", None),
     ("{ __schema { queryType { name } } }", None),
+    # Stories (a1 and b2 cover each other: one story of two)
+    ("{ stories { totalCount edges { cursor node { id headline articleCount coverageCount firstPublishedDateTime "
+     "lastPublishedDateTime providers { name domain articleCount } topics { value count } } } "
+     "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }", None),
+    ('{ stories(where: {quality: {gte: 50}}, search: "recognition", orderBy: [{field: ARTICLE_COUNT, direction: DESC}], first: 1) '
+     "{ totalCount nodes { id articles(orderBy: [{field: ID}]) { totalCount nodes { id story { id } } facets { topics { value count } } } } } }", None),
+    ('{ a: story(id: "b2") { id topics(first: 1) { value } } b: story(id: "zz") { id } articles { nodes { id story { id articleCount } } } }', None),
+    ("query($after: String) { stories(first: 1, after: $after, orderBy: [{field: COVERAGE_COUNT}]) { nodes { id } } }",
+     {"after": "WyJjb3ZlcmFnZUNvdW50KyxpZCsiLDEsImMzIl0"}),
+    ('{ stories(last: 2, before: "WyJsYXN0UHVibGlzaGVkRGF0ZVRpbWUtLGlkKyIsbnVsbCwiYzMiXQ") { nodes { id } } }', None),
+    ('{ stories(after: "garbage") { totalCount } }', None),
+    ('{ story(id: "a1") { topics(first: 1000) { value } } }', None),
 ]
 
 

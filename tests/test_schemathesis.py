@@ -26,7 +26,7 @@ from server import running_server, write_db
 CLIENT_CODES = {"BAD_USER_INPUT", "QUERY_TOO_COMPLEX", "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"}
 # Per root field and generation mode: 7 fields x (25 + 10) cases, about 10 s.
 EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 10}
-ROOT_FIELDS = ["article", "articleByUrl", "articles", "provider", "providers", "topic", "topics"]
+ROOT_FIELDS = ["article", "articleByUrl", "articles", "provider", "providers", "topic", "topics", "stories", "story"]
 
 
 def corpus() -> list[dict[str, Any]]:

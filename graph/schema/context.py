@@ -18,6 +18,7 @@ class Context:
     providers: DataLoader[str, dict[str, Any] | None] = field(init=False)
     by_url: DataLoader[str, Document | None] = field(init=False)
     articles: DataLoader[str, Document | None] = field(init=False)
+    stories: DataLoader[str, dict[str, Any] | None] = field(init=False)
 
     def __post_init__(self) -> None:
         reader = self.reader
@@ -25,3 +26,4 @@ class Context:
         self.providers = DataLoader(load_fn=lambda keys: reader.get_providers(list(keys)))
         self.by_url = DataLoader(load_fn=lambda keys: reader.get_articles_by_url(list(keys)))
         self.articles = DataLoader(load_fn=lambda keys: reader.get_articles(list(keys)))
+        self.stories = DataLoader(load_fn=lambda keys: reader.get_stories(list(keys)))

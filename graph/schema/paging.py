@@ -20,7 +20,7 @@ from graph.store.base import OrderKey, Window
 
 DEFAULT_PAGE_SIZE = 20
 DEFAULT_LIST_SIZE = 10  # nested lists (images, related) without first; the cost limit prices them so
-INT_FIELDS = frozenset({"quality", "heat", "articleCount"})
+INT_FIELDS = frozenset({"quality", "heat", "articleCount", "coverageCount"})
 
 
 def window(

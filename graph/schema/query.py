@@ -20,6 +20,7 @@ from graph.schema.types import (
     provider_connection,
 )
 from graph.errors import UserInputError
+from graph.schema.stories import Story, StoryConnection, StoryOrder, story_connection, story_of
 
 
 @strawberry.type
@@ -105,3 +106,27 @@ class Query:
             raise UserInputError(f"topics: first must be 0 or more, got {first}")
         found = await info.context.reader.list_topics(first)
         return [Topic(name=t["name"], article_count=t["articleCount"]) for t in found]
+
+    @strawberry.field(
+        description=(
+            "Stories: stored articles grouped by the coverage they share (see Story). Only stories with at least one "
+            "article matching where/search are listed; totalCount counts those stories. Default order: "
+            "LAST_PUBLISHED_DATE_TIME DESC. Ties are always broken by id ASC."
+        )
+    )
+    def stories(
+        self,
+        info: Info,
+        where: Optional[ArticleFilter] = UNSET,
+        search: Optional[str] = UNSET,
+        order_by: Optional[list[StoryOrder]] = UNSET,
+        first: Optional[int] = UNSET,
+        after: Optional[str] = UNSET,
+        last: Optional[int] = UNSET,
+        before: Optional[str] = UNSET,
+    ) -> StoryConnection:
+        return story_connection(info, where, search, order_by, first, after, last, before)
+
+    @strawberry.field(description="The story with this id, or the story of the article with this id. Null when neither exists.")
+    async def story(self, info: Info, id: strawberry.ID) -> Optional[Story]:
+        return await story_of(info, str(id))

@@ -10,7 +10,7 @@ per item.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import strawberry
 from strawberry import UNSET
@@ -35,6 +35,9 @@ from graph.schema.inputs import (
 from graph.schema.scalars import DateTime
 from graph.schema.snippet import Snippet
 from graph.store.base import ArticleQuery, Document, Page, ProviderQuery, Reader, Window
+
+if TYPE_CHECKING:
+    from graph.schema.stories import Story
 
 Info = strawberry.Info[Context, None]
 DEFAULT_FACET_SIZE = 20
@@ -275,6 +278,14 @@ class Article:
     ) -> list[Snippet]:
         (found,) = snippets.batch([self._doc], search, _given(first), _given(length))
         return [Snippet.from_snippet(s) for s in found]
+
+    @strawberry.field(description="The story this article belongs to (a story of one when it shares no coverage).")
+    async def story(self, info: Info) -> Annotated[Story, strawberry.lazy("graph.schema.stories")]:
+        from graph.schema.stories import story_of
+
+        found = await story_of(info, self._doc["id"])
+        assert found is not None  # every stored article is in a story
+        return found
 
 
 @strawberry.type

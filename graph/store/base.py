@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from graph.filters import TRUE, Filter
 from graph.search import SearchQuery
+
+if TYPE_CHECKING:
+    from graph.stories import StoryQuery
 
 Document = dict[str, Any]
 
@@ -140,6 +143,14 @@ class Reader(Protocol):
         ...
 
     async def find_providers(self, query: ProviderQuery, window: Window) -> Page: ...
+
+    async def get_stories(self, ids: Sequence[str]) -> list[dict[str, Any] | None]:
+        """The story (graph.stories.summarize) of each article id, None when no such article; a story id is one."""
+        ...
+
+    async def find_stories(self, query: StoryQuery, window: Window) -> Page: ...
+
+    async def count_stories(self, query: StoryQuery) -> int: ...
 
     async def count_providers(self, query: ProviderQuery) -> int: ...
 

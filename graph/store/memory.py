@@ -30,7 +30,9 @@ from graph.filters import Filter
 from graph.store import operators
 from graph.store.operators import ArticleColumns, ProviderCatalog
 from graph.search import Scores, SearchIndex
+from graph.store import memory_stories
 from graph.store.encoded import EncodedDocuments
+from graph.stories import StoryQuery
 from graph.store.base import (
     TEXT_SORT_FIELDS,
     ArticleQuery,
@@ -126,13 +128,14 @@ def _week_start(day: str) -> str:
     return bucket_start(date.fromisoformat(day), "WEEK").isoformat()
 
 
-def derive_state(docs: Sequence[Document]) -> dict[str, Any]:
+def derive_state(docs: Sequence[Document], story_records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """What a Snapshot keeps besides its documents, from the documents in id order.
 
     Plain JSON data (the TinyDB store saves it beside the database file, so a
     server starts without decoding a single document): the columns, the URL
     index and the provider catalog. Everything else a Snapshot holds is cheap
-    to derive from these.
+    to derive from these. ``story_records`` (graph.store.memory_stories) are
+    the stories of these documents; without them they are grouped here.
     """
     # Column by column: list comprehensions are several times quicker than one loop doing everything.
     columns: dict[str, list[Any]] = {
@@ -162,8 +165,12 @@ def derive_state(docs: Sequence[Document]) -> dict[str, Any]:
         named = [(count, name) for name, count in counter.items() if name]
         best = min(named, key=lambda cn: (-cn[0], cn[1].casefold(), cn[1]))[1] if named else domain
         catalog[domain] = {"name": best, "domain": domain, "articleCount": article_counts[domain]}
+    if story_records is None:
+        story_records = memory_stories.regroup({doc["id"]: doc for doc in docs}, None, ())
+    columns["story"], story_summaries = memory_stories.state_of(story_records, columns["id"])
     return {
         "columns": columns,
+        "stories": story_summaries,
         "url_hashes": [h for h, _ in pairs],
         "url_numbers": [n for _, n in pairs],
         "providers": catalog,
@@ -336,6 +343,8 @@ class Snapshot:
         columns["providerName"] = [
             None if domain is None else self.providers[domain]["name"] for domain in columns["provider"]
         ]
+        self.stories = memory_stories.StoryIndex(state["stories"], columns["story"])
+        columns["story"] = [self.stories.ids[code] for code in self.stories.codes.tolist()]
         self.columns = columns
         self.catalog = ProviderCatalog(self.providers)
         # Filters are evaluated on these (graph.store.operators), each column built on first use.
@@ -355,10 +364,10 @@ class Snapshot:
         self._providers = LRU(MATCH_CACHE_SIZE, name="provider_match")
 
     @classmethod
-    def build(cls, docs: Iterable[Document], version: str) -> Snapshot:
-        """A snapshot of documents given as dicts (encoded into a buffer of their own)."""
+    def build(cls, docs: Iterable[Document], version: str, story_records: list[dict[str, Any]] | None = None) -> Snapshot:
+        """A snapshot of documents given as dicts (encoded into a buffer of their own), and their stories if known."""
         ordered = sorted(docs, key=lambda d: d["id"])
-        return cls(EncodedDocuments.encode(ordered), version, derive_state(ordered))
+        return cls(EncodedDocuments.encode(ordered), version, derive_state(ordered, story_records))
 
     # ---- lookups ---------------------------------------------------------------
 
@@ -673,6 +682,19 @@ class Snapshot:
     def histogram(self, query: ArticleQuery, interval: str) -> list[tuple[str, int]]:
         return self._facet(query, "histogram", interval, lambda selection: self.tables.histogram(interval, selection))
 
+    # ---- stories ------------------------------------------------------------------
+
+    def story_of(self, article_id: str) -> dict[str, Any] | None:
+        """The story of an article (a story's id is its smallest article id, so this finds stories by id too)."""
+        n = self.by_id.get(article_id)
+        return None if n is None else self.stories.of_article(n)
+
+    def find_stories(self, query: StoryQuery, window: Window) -> tuple[Page, int]:
+        articles = None
+        if query.filter != filters.TRUE or query.search is not None:
+            articles = self.matched(ArticleQuery(filter=query.filter, search=query.search))[0]
+        return self.stories.page(query.order, articles, window)
+
     # ---- providers and topics --------------------------------------------------
 
     def provider_matches(self, query: ProviderQuery) -> list[dict[str, Any]]:
@@ -771,6 +793,17 @@ class SnapshotReader:
 
     async def get_providers(self, domains: Sequence[str]) -> list[dict[str, Any] | None]:
         return [self.snapshot.provider(d) for d in domains]
+
+    async def get_stories(self, ids: Sequence[str]) -> list[dict[str, Any] | None]:
+        return [self.snapshot.story_of(i) for i in ids]
+
+    async def find_stories(self, query: StoryQuery, window: Window) -> Page:
+        articles = ArticleQuery(filter=query.filter, search=query.search)
+        return (await self._answer(articles, lambda: self.snapshot.find_stories(query, window)))[0]
+
+    async def count_stories(self, query: StoryQuery) -> int:
+        articles = ArticleQuery(filter=query.filter, search=query.search)
+        return (await self._answer(articles, lambda: self.snapshot.find_stories(query, Window(first=0))))[1]
 
     async def find_providers(self, query: ProviderQuery, window: Window) -> Page:
         return self.snapshot.find_providers(query, window)

@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from graph.store import pg_stories
 from graph.store.base import StoreError
 from graph.store.pg_rows import DERIVATION
 
@@ -211,6 +212,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE ng_providers ADD COLUMN name_words text NOT NULL DEFAULT '';
         """,
     ),
+    Migration(4, "stories: links by URL, story members, story summaries", pg_stories.MIGRATION_SQL),
 )
 LATEST = MIGRATIONS[-1].version
 # The tables that hold data (all derived from ng_articles, emptied together when a database is emptied).
@@ -226,6 +228,7 @@ DATA_TABLES = (
     "ng_periods",
     "ng_period_facets",
     "ng_combos",
+    *pg_stories.TABLES,
 )
 
 
@@ -299,6 +302,8 @@ async def migrate(conn: AsyncConnection, rebuild: bool = False) -> MigrationRepo
         if rebuild or state[0] != DERIVATION:
             await rebuild_rows(conn)
             report.rebuilt = True
+        elif 4 in report.applied:
+            await pg_stories.rebuild(conn)  # the stories of articles stored before stories existed
         report.version = LATEST
     return report
 

@@ -24,11 +24,15 @@ from graph import filters
 from graph.filters import ENTITIES, And, Compare, Each, Filter, FilterError, Not, Or, ProviderIs
 from graph.search import B, K1, Match, SearchQuery, Term, phrase_pattern
 from graph.store.base import OrderKey
+from graph.stories import STORY_FIELD
 
 CASTS = {"str": "text", "int": "numeric", "bool": "boolean", "datetime": "timestamptz"}
 NUL = "\x00"
 
 # Article fields: the SQL of the value filters see (the served value, typed).
+# An article's story (graph.stories.in_story): a value for any operator, and eq by the index of members.
+STORY_VALUE = "(SELECT sa.story_id FROM ng_story_articles sa WHERE sa.article_id = a.id)"
+IN_STORY = "{row} IN (SELECT sa.article_id FROM ng_story_articles sa WHERE sa.story_id = {story})"
 ARTICLE_VALUES = {
     "id": "a.id",
     "title": "a.title",
@@ -43,6 +47,7 @@ ARTICLE_VALUES = {
     "originalUrl": "(a.doc->>'originalUrl')",
     "webUrl": "(a.doc->>'webUrl')",
     "topics": "a.topics",
+    "story": STORY_VALUE,
 }
 # Article URL fields: `eq`/`in` first narrow by ng_article_urls (url -> ids, indexed), which
 # holds every URL field of every article.
@@ -234,6 +239,8 @@ def _compare(f: Compare, scope: Scope, params: Params, positive: bool = False) -
         test = f"{x} = {operand}" if op == "eq" else f"{x} = ANY({operand})"
         known = f"u.url = {operand}" if op == "eq" else f"u.url = ANY({operand})"
         return f"({scope.row_id} IN (SELECT u.id FROM ng_article_urls u WHERE {known}) AND {holds(test)})"
+    if op == "eq" and scope.row_id is not None and f.field == STORY_FIELD:
+        return f"({IN_STORY.format(row=scope.row_id, story=params(value, 'text'))})"
     if op == "eq":
         return holds(f"{x} = {params(value, cast)}")
     if op == "ne":

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from graph.search import phrase_lines, words
-from graph.store import pg_rollup
+from graph.store import pg_rollup, pg_stories
 from graph.store.base import Document, WriteResult
 from graph.store.pg_rows import COLUMNS, DERIVATION, Row, article_id, best_name, derive
 
@@ -305,6 +305,7 @@ async def write(conn: AsyncConnection, upserts: Sequence[Document], deletes: Seq
         deleted = int(existing[0])  # as the TinyDB store counts: deletes of ids that were stored
         emptied = await _subtract_old(conn, ids)
         old_periods = await pg_rollup.before_write(conn, ids)
+        old_stories = await pg_stories.before_write(conn, ids)
         cursor = await conn.execute(
             """
             WITH gone AS (DELETE FROM ng_articles WHERE id = ANY(%s) RETURNING search_length)
@@ -321,6 +322,7 @@ async def write(conn: AsyncConnection, upserts: Sequence[Document], deletes: Seq
         await _drop_emptied(conn, emptied)
         await refresh_providers(conn, sorted(set(existing[1]) | {d for d, _ in tally.names}))
         await pg_rollup.after_write(conn, ids, old_periods)
+        await pg_stories.after_write(conn, ids, list(latest.values()), old_stories)
         await conn.execute(
             """
             UPDATE ng_state SET version = %s, article_count = article_count + %s,
@@ -358,6 +360,7 @@ async def rebuild_rows(conn: AsyncConnection) -> None:
     await _add_new(conn, total)
     await refresh_providers(conn, sorted({d for d, _ in total.names}))
     await pg_rollup.rebuild(conn)
+    await pg_stories.rebuild(conn)
     await conn.execute(
         "UPDATE ng_state SET version = %s, derivation = %s, article_count = %s, total_length = %s",
         (uuid.uuid4().hex, DERIVATION, total.rows, total.length),

@@ -44,7 +44,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from graph import filters
 from graph.budget import current as current_budget
-from graph.store import pg_write
+from graph.store import pg_stories, pg_write
 from graph.store.base import (
     FACET_FIELDS,
     INTERVALS,
@@ -63,6 +63,7 @@ from graph.store.base import (
 )
 from graph.store.pg_rollup import CATEGORY, DAY, PROVIDER, PUBLISHED, TOPICS, TYPE, combo_count, period_plan
 from graph.store.pg_schema import MigrationReport, migrate
+from graph.stories import StoryQuery
 from graph.store.pg_sql import (
     ARTICLE_SCOPE,
     PROVIDER_SCOPE,
@@ -814,6 +815,43 @@ class PostgresReader:
         if interval not in INTERVALS:
             raise ValueError(f"unknown interval {interval!r}")
         return (await self._summary(query)).histogram(interval)
+
+    # ---- stories ---------------------------------------------------------------------------
+
+    async def get_stories(self, ids: Sequence[str]) -> list[dict[str, Any] | None]:
+        rows = await self._all(
+            f"SELECT sa.article_id, {pg_stories.COLUMNS} FROM ng_story_articles sa JOIN ng_stories s "
+            "ON s.id = sa.story_id WHERE sa.article_id = ANY(%s)",
+            (_storable(ids),),
+        )
+        found = {row[0]: pg_stories.story_of_row(row[1:]) for row in rows}
+        return [found.get(i) for i in ids]
+
+    def _story_where(self, query: StoryQuery, params: Params) -> str:
+        articles = ArticleQuery(filter=query.filter, search=query.search)
+        if query.filter != filters.TRUE:
+            self._price(articles)
+        return pg_stories.matching_stories(_article_conditions(articles, params))
+
+    async def find_stories(self, query: StoryQuery, window: Window) -> Page:
+        params = Params()
+        where = self._story_where(query, params)
+        ordering = pg_stories.story_ordering(query.order)
+        rows, has_next, has_previous = await self._page(
+            params, None, "ng_stories s", where, ordering, [pg_stories.COLUMNS], window
+        )
+        fields = [key.field for key in query.order]
+        return Page(
+            items=[pg_stories.story_of_row(row) for row in rows],
+            keys=[self._keys(fields, ordering, row[pg_stories.COLUMN_COUNT :]) for row in rows],
+            has_next=has_next,
+            has_previous=has_previous,
+        )
+
+    async def count_stories(self, query: StoryQuery) -> int:
+        params = Params()
+        where = self._story_where(query, params)
+        return int((await self._one(f"SELECT count(*) FROM ng_stories s WHERE {where}", params.values))[0])
 
     # ---- providers and topics ------------------------------------------------------------
 

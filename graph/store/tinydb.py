@@ -47,6 +47,7 @@ from tinydb.storages import Storage
 
 from graph.store.base import Document, SeedMark, StoreError, StoreUnavailable, WriteResult
 from graph.store.encoded import EncodedDocuments
+from graph.store.memory_stories import STORIES, as_table, regroup, saved_table
 from graph.store.memory import SEARCH_PREBUILD_MIN, Snapshot, SnapshotReader, derive_state
 
 FORMAT = 1
@@ -58,7 +59,7 @@ RELOAD_WAIT_SECONDS = 2.0
 # The first bytes of a database this module wrote (orjson, meta table first).
 _HEADER = re.compile(rb'\{"meta":\{"1":\{"format":(\d+),"version":"([0-9a-f]{32})"\}\}')
 MARKS_FORMAT = 1
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2
 # Documents decoded to check a side file before it is believed.
 SPOT_CHECKS = 16
 
@@ -317,7 +318,8 @@ class TinyDBStore:
             if snapshot is None:  # no side file for this file (or a stale one): decode it all
                 data = parse_database(raw, self.path) or {}
                 docs = [doc for doc in _articles(data, self.path).values() if "id" in doc]
-                snapshot = Snapshot.build(docs, _version(data))
+                stories = saved_table(data, [doc["id"] for doc in docs])
+                snapshot = Snapshot.build(docs, _version(data), stories)
             self._install(snapshot, signature)
         finally:
             if was_enabled:
@@ -440,6 +442,9 @@ class TinyDBStore:
             doc_ids = {doc["id"]: key for key, doc in table.items() if "id" in doc}
             next_id = max((int(k) for k in table if k.isdigit()), default=0) + 1
             deleted = 0
+            old_stories = saved_table(old, doc_ids.keys())
+            changed = [*deletes, *(doc["id"] for doc in upserts)]
+            previous = {i: table[doc_ids[i]] for i in changed if i in doc_ids}
             for article_id in deletes:
                 key = doc_ids.pop(article_id, None)
                 if key is not None:
@@ -452,17 +457,20 @@ class TinyDBStore:
                     next_id += 1
                     doc_ids[doc["id"]] = key
                 table[key] = doc
+            keys = sorted(doc_ids.values(), key=lambda key: table[key]["id"])
+            ordered = [table[k] for k in keys]
+            by_id = {doc["id"]: doc for doc in ordered}
+            stories = regroup(by_id, old_stories, changed, previous)
             version = uuid.uuid4().hex
             # meta first: a reader can then check the version from the file's first bytes.
-            data = {META: {"1": {"format": FORMAT, "version": version}}, ARTICLES: table}
+            data = {META: {"1": {"format": FORMAT, "version": version}}, ARTICLES: table, STORIES: as_table(stories)}
             data.update((name, value) for name, value in old.items() if name not in data)
             try:
                 payload, spans = encode_database(data)
             except orjson.JSONEncodeError as exc:
                 raise StoreError(f"{self.path}: cannot write the database: {exc}; the old database is unchanged") from None
-            keys = sorted(doc_ids.values(), key=lambda key: table[key]["id"])
             docs = EncodedDocuments(payload, [spans[k][0] for k in keys], [spans[k][1] for k in keys])
-            state = derive_state([table[k] for k in keys])
+            state = derive_state(ordered, stories)
             atomic_write(
                 self.path, payload, before_replace=lambda status: self._save_snapshot(docs, version, state, status)
             )
