@@ -1,4 +1,4 @@
-"""The HTTP app: GraphQL over HTTP on /graphql, GraphiQL for browsers, /healthz.
+"""The HTTP app: GraphQL over HTTP on /graphql, GraphiQL for browsers, /healthz, the reader at /.
 
 create_app(settings, store=None) builds it; the lifespan opens the store (or
 uses the one a test passes) and closes it at shutdown.
@@ -38,6 +38,7 @@ from graph.graphiql import STATIC_PATH, graphiql_page, static_files
 from graph.logs import configure_logging
 from graph.metrics import Metrics
 from graph.persisted import PersistedQueries, PersistedQueryError
+from graph.reader import reader_routes
 from graph.schema import schema as strawberry_schema
 from graph.schema.context import Context
 from graph.store import open_store
@@ -270,7 +271,7 @@ class GraphQLEndpoint:
         if request.method not in ("GET", "POST"):
             return Response(not_allowed(request), 405, {"Allow": METHODS}, "text/plain")
         if self.settings.graphiql and wants_graphiql(request):
-            return HTMLResponse(graphiql_page(), headers={"Vary": "Accept"})
+            return HTMLResponse(graphiql_page(reader_link=self.settings.frontend), headers={"Vary": "Accept"})
         media = negotiate(request.headers.get("accept"))
         try:
             if media is None:
@@ -435,6 +436,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
     if settings.graphiql:
         routes.append(Mount(STATIC_PATH, app=static_files(), name="graphiql-static"))
+    # Last: the reader's page answers every path a browser asks for (the app routes it).
+    routes.extend(reader_routes(settings.frontend))
     app = Starlette(routes=routes, middleware=cors_middleware(settings), lifespan=lifespan)
     app.state.metrics = metrics
     return app
