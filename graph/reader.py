@@ -28,6 +28,7 @@ BUNDLE_DIR = Path(__file__).resolve().parent / "reader_static"
 MANIFEST = "reader.json"
 ASSETS_PATH = "/assets"
 IMMUTABLE = "public, max-age=31536000, immutable"
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 NOT_BUILT = """<!doctype html>
 <html lang="en">
@@ -123,5 +124,6 @@ def reader_routes(enabled: bool, directory: Path | None = None) -> list[BaseRout
     directory = directory or BUNDLE_DIR
     return [
         Mount(ASSETS_PATH, app=AssetFiles(directory=directory / "assets", check_dir=False), name="reader-assets"),
-        Route("/{path:path}", reader_page(directory), name="reader"),
+        # Every method: the endpoint answers 404 off the app's URLs (as before the reader), 405 on them.
+        Route("/{path:path}", reader_page(directory), methods=ANY_METHOD, name="reader"),
     ]

@@ -1,7 +1,7 @@
 // The urql client: graphcache normalizes what every query and the live subscription return,
 // so a page never asks the server again for what the cache already holds.
 import { Client, fetchExchange, subscriptionExchange } from "@urql/core";
-import { cacheExchange } from "@urql/exchange-graphcache";
+import { cacheExchange, type Resolver } from "@urql/exchange-graphcache";
 import { createClient as createWSClient } from "graphql-ws";
 import type { NewArticlesSubscription } from "./generated/graphql";
 
@@ -11,6 +11,17 @@ function websocketUrl(): string {
   const url = new URL(endpoint, window.location.href);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   return url.href;
+}
+
+/** Query.article(id:) and the like: what the server answered for these arguments (null included),
+ * else the entity with that key when a list brought it, else unknown (asked for). */
+function byKey(typename: string, argument: string): Resolver {
+  return (_parent, args, cache, info) => {
+    const answered = cache.resolve(info.parentKey, info.fieldName, args);
+    if (answered !== undefined) return answered;
+    const key = cache.keyOfEntity({ __typename: typename, [argument]: args[argument] as string });
+    return key && cache.resolve(key, "__typename") ? key : undefined;
+  };
 }
 
 export function makeClient(): Client {
@@ -43,12 +54,8 @@ export function makeClient(): Client {
           ArticleChange: embedded,
         },
         resolvers: {
-          // Lookups by key read from the cache first (a full hit needs no request).
-          Query: {
-            article: (_parent, args) => ({ __typename: "Article", id: args.id as string }),
-            provider: (_parent, args) => ({ __typename: "Provider", domain: args.domain as string }),
-            topic: (_parent, args) => ({ __typename: "Topic", name: args.name as string }),
-          },
+          // Lookups by key read what the cache holds first (a full hit needs no request).
+          Query: { article: byKey("Article", "id"), provider: byKey("Provider", "domain"), topic: byKey("Topic", "name") },
         },
         updates: {
           Subscription: {

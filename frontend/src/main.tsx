@@ -1,5 +1,5 @@
 import { Provider as UrqlProvider } from "@urql/preact";
-import { render } from "preact";
+import { Fragment, render } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import { makeClient } from "./client";
 import { Article } from "./pages/Article";
@@ -8,7 +8,7 @@ import { Provider, Topic } from "./pages/Lists";
 import { NotFound } from "./pages/NotFound";
 import { Search, readSelection, searchHref } from "./pages/Search";
 import { Story } from "./pages/Story";
-import { Link, navigate, useLocation } from "./router";
+import { Link, focusRequestPending, navigate, useLocation } from "./router";
 import "./styles.css";
 
 function route(url: URL) {
@@ -43,16 +43,10 @@ function SearchForm({ url }: { url: URL }) {
 function App() {
   const url = useLocation();
   const main = useRef<HTMLElement>(null);
-  const first = useRef(true);
-  // After a navigation, focus goes to the new page's heading so keyboard and screen-reader users start there.
+  // A navigation whose page heading has not shown yet (its data is loading): main holds the focus.
   useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
-    const heading = main.current?.querySelector<HTMLElement>("h1");
-    (heading ?? main.current)?.focus({ preventScroll: true });
-  }, [url.pathname]);
+    if (focusRequestPending()) main.current?.focus({ preventScroll: true });
+  }, [url.href]);
   return (
     <>
       <a class="skip" href="#main">
@@ -77,7 +71,8 @@ function App() {
         <SearchForm url={url} />
       </header>
       <main id="main" tabIndex={-1} ref={main}>
-        {route(url)}
+        {/* A new path is a new page (its heading mounts and takes the focus); a new query is not. */}
+        <Fragment key={url.pathname}>{route(url)}</Fragment>
       </main>
       <footer class="site">
         Served by newsgraph · <a href="/graphql">GraphiQL</a>

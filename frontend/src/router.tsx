@@ -4,10 +4,25 @@ import type { AnchorHTMLAttributes, ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
 const listeners = new Set<() => void>();
+let focusRequested = false;
 
-export function navigate(href: string, replace = false): void {
+/** After a navigation the new page's heading takes the focus (so keyboard and screen-reader users
+ * start there); until it shows, main holds it. True once per navigation, for whoever takes it. */
+export function takeFocusRequest(): boolean {
+  const requested = focusRequested;
+  focusRequested = false;
+  return requested;
+}
+
+export function focusRequestPending(): boolean {
+  return focusRequested;
+}
+
+/** Go to href; focus: false keeps the focus where it is (a control that changed the URL). */
+export function navigate(href: string, { replace = false, focus = true }: { replace?: boolean; focus?: boolean } = {}): void {
   if (replace) history.replaceState(null, "", href);
   else history.pushState(null, "", href);
+  focusRequested = focus;
   listeners.forEach((listener) => listener());
 }
 
@@ -15,11 +30,15 @@ export function useLocation(): URL {
   const [url, setUrl] = useState(() => new URL(window.location.href));
   useEffect(() => {
     const update = () => setUrl(new URL(window.location.href));
+    const back = () => {
+      focusRequested = true;
+      update();
+    };
     listeners.add(update);
-    window.addEventListener("popstate", update);
+    window.addEventListener("popstate", back);
     return () => {
       listeners.delete(update);
-      window.removeEventListener("popstate", update);
+      window.removeEventListener("popstate", back);
     };
   }, []);
   return url;

@@ -1,8 +1,8 @@
 // Pieces every page uses: article cards, highlighted snippets, infinite paging, titles.
 import { Fragment, type ComponentChildren, type ComponentType, type JSX } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { ArticleCardFragment } from "./generated/graphql";
-import { Link, paths } from "./router";
+import { Link, paths, takeFocusRequest } from "./router";
 
 const dateFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeZone: "UTC" });
 
@@ -153,6 +153,30 @@ export function CardPage<T extends ArticleCardFragment>({
       )}
       <Status fetching={fetching} error={error} />
       {connection && <More isLast={isLast} pageInfo={connection.pageInfo} more={more} />}
+    </>
+  );
+}
+
+/** The page's h1: it takes the focus when it shows after a navigation. */
+export function PageHeading({ children }: { children: ComponentChildren }) {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useLayoutEffect(() => {
+    if (takeFocusRequest()) ref.current?.focus({ preventScroll: true });
+  }, []);
+  return (
+    <h1 tabIndex={-1} ref={ref}>
+      {children}
+    </h1>
+  );
+}
+
+/** A page whose data could not be loaded (or is loading): a heading either way. */
+export function Unloaded({ what, fetching, error }: { what: string; fetching: boolean; error?: { message: string } }) {
+  if (!error) return <Status fetching={fetching} />;
+  return (
+    <>
+      <PageHeading>Could not load this {what}</PageHeading>
+      <Status fetching={false} error={error} />
     </>
   );
 }

@@ -1,7 +1,7 @@
 import { useQuery } from "@urql/preact";
 import { ArticlePageDocument, ArticleStoryDocument } from "../generated/graphql";
 import { Link, paths } from "../router";
-import { Status, When, useTitle } from "../ui";
+import { Status, When, useTitle, PageHeading, Unloaded } from "../ui";
 import { NotFound } from "./NotFound";
 
 export function Article({ id }: { id: string }) {
@@ -9,10 +9,10 @@ export function Article({ id }: { id: string }) {
   const article = data?.article;
   useTitle(article?.title ?? null);
   if (data && !article) return <NotFound what={`No article with the id ${id}.`} />;
-  if (!article) return <Status fetching={fetching} error={error} />;
+  if (!article) return <Unloaded what="article" fetching={fetching} error={error} />;
   return (
     <article class="full">
-      <h1 tabIndex={-1}>{article.title}</h1>
+      <PageHeading>{article.title}</PageHeading>
       <p class="meta">
         {article.provider && <Link href={paths.provider(article.provider.domain)}>{article.provider.name}</Link>}
         {article.provider && article.publishedDateTime && " · "}

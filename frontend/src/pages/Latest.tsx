@@ -1,7 +1,7 @@
 import { useQuery, useSubscription } from "@urql/preact";
 import { useState } from "preact/hooks";
 import { LatestDocument, NewArticlesDocument, type ArticleCardFragment, type NewArticlesSubscription } from "../generated/graphql";
-import { ArticleCard, CardPage, InfinitePages, useTitle, type PageProps } from "../ui";
+import { ArticleCard, CardPage, InfinitePages, useTitle, type PageProps, PageHeading } from "../ui";
 
 export const PAGE_SIZE = 20;
 
@@ -35,7 +35,7 @@ export function Latest() {
   const shown = arrivals ? arrivals.pending.slice(arrivals.pending.length - shownUpTo) : [];
   return (
     <>
-      <h1 tabIndex={-1}>Latest articles</h1>
+      <PageHeading>Latest articles</PageHeading>
       <div aria-live="polite">
         {pending.length > 0 && (
           <button type="button" class="new-bar" onClick={() => setShownUpTo(arrivals!.pending.length)}>

@@ -1,7 +1,7 @@
 // The provider and topic pages: who or what, then their articles, newest first, paged by cursor.
 import { useQuery } from "@urql/preact";
 import { ProviderPageDocument, TopicPageDocument } from "../generated/graphql";
-import { CardPage, InfinitePages, Status, useTitle, type PageProps } from "../ui";
+import { CardPage, InfinitePages, Status, useTitle, type PageProps, PageHeading } from "../ui";
 import { PAGE_SIZE } from "./Latest";
 import { NotFound } from "./NotFound";
 
@@ -18,7 +18,7 @@ export function Provider({ domain }: { domain: string }) {
   if (data && !provider) return <NotFound what={`No provider with the domain ${domain}.`} />;
   return (
     <>
-      <h1 tabIndex={-1}>{provider?.name ?? domain}</h1>
+      <PageHeading>{provider?.name ?? domain}</PageHeading>
       <Status fetching={fetching && !provider} error={error} />
       {provider && (
         <>
@@ -45,7 +45,7 @@ export function Topic({ name }: { name: string }) {
   if (data && !topic) return <NotFound what={`No article has the topic ${name}.`} />;
   return (
     <>
-      <h1 tabIndex={-1}>Topic: {name}</h1>
+      <PageHeading>Topic: {name}</PageHeading>
       <Status fetching={fetching && !topic} error={error} />
       {topic && (
         <>

@@ -1,11 +1,11 @@
 import { Link } from "../router";
-import { useTitle } from "../ui";
+import { useTitle, PageHeading } from "../ui";
 
 export function NotFound({ what }: { what?: string }) {
   useTitle("Not found");
   return (
     <>
-      <h1 tabIndex={-1}>Not found</h1>
+      <PageHeading>Not found</PageHeading>
       <p>{what ?? "There is no page at this address."}</p>
       <p>
         <Link href="/">Latest articles</Link>

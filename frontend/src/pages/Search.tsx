@@ -4,7 +4,7 @@
 import { useQuery } from "@urql/preact";
 import { SearchDocument, SearchFacetsDocument, type ArticleFilter, type SearchQuery } from "../generated/graphql";
 import { navigate } from "../router";
-import { ArticleCard, CardPage, Highlighted, InfinitePages, Status, useTitle, type PageProps } from "../ui";
+import { ArticleCard, CardPage, Highlighted, InfinitePages, Status, useTitle, type PageProps, PageHeading } from "../ui";
 import { PAGE_SIZE } from "./Latest";
 
 type Selection = { q: string; topic: string[]; provider: string[]; category: string[]; month: string | null };
@@ -125,7 +125,7 @@ export function Search({ url }: { url: URL }) {
   useTitle(selection.q ? `Search: ${selection.q}` : "Search");
   const [{ data, error }] = useQuery({ query: SearchFacetsDocument, variables: { search: selection.q, where } });
   const facets = data?.articles.disjunctiveFacets;
-  const update = (change: Partial<Selection>) => navigate(searchHref({ ...selection, ...change }));
+  const update = (change: Partial<Selection>) => navigate(searchHref({ ...selection, ...change }), { focus: false });
   const toggle = (key: (typeof MULTI)[number]) => (value: string) => {
     const current = selection[key];
     update({ [key]: current.includes(value) ? current.filter((v) => v !== value) : [...current, value] });
@@ -133,7 +133,7 @@ export function Search({ url }: { url: URL }) {
   const plain = (list: { value: string; count: number }[] | undefined) => (list ?? []).map((f) => ({ ...f, label: f.value }));
   return (
     <>
-      <h1 tabIndex={-1}>{selection.q ? `Search: ${selection.q}` : "Search"}</h1>
+      <PageHeading>{selection.q ? `Search: ${selection.q}` : "Search"}</PageHeading>
       <p class="hint">
         Words must all match; <code>"a phrase"</code>, <code>a OR b</code>, <code>-exclude</code> and <code>prefix*</code> work too.
       </p>

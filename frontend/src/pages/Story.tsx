@@ -1,7 +1,7 @@
 import { useQuery } from "@urql/preact";
 import { StoryPageDocument } from "../generated/graphql";
 import { Link, paths } from "../router";
-import { ArticleCard, Status, When, useTitle } from "../ui";
+import { ArticleCard, PageHeading, Unloaded, When, useTitle } from "../ui";
 import { NotFound } from "./NotFound";
 
 export function Story({ id }: { id: string }) {
@@ -9,10 +9,10 @@ export function Story({ id }: { id: string }) {
   const story = data?.story;
   useTitle(story?.headline ?? null);
   if (data && !story) return <NotFound what={`No story with the id ${id}.`} />;
-  if (!story) return <Status fetching={fetching} error={error} />;
+  if (!story) return <Unloaded what="story" fetching={fetching} error={error} />;
   return (
     <>
-      <h1 tabIndex={-1}>{story.headline}</h1>
+      <PageHeading>{story.headline}</PageHeading>
       <dl class="facts">
         <dt>Articles</dt>
         <dd>{story.articleCount}</dd>
