@@ -38,9 +38,13 @@ if [ "${1:-}" != "--force" ] && [ -f "$out/reader.json" ] && [ "$(cat "$stamp" 2
 fi
 
 cd "$src"
-# npm ci installs exactly the lock file; no audit or funding calls.
-npm ci --no-audit --no-fund --loglevel=error
-npx --no-install graphql-codegen --config codegen.yml --silent
+# npm ci installs exactly the lock file (no audit or funding calls); again only when the lock changed.
+lock=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.newsgraph-lock.sha256 2>/dev/null)" != "$lock" ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$lock" > node_modules/.newsgraph-lock.sha256
+fi
+npx --no-install graphql-codegen --config codegen.yml --errors-only
 npx --no-install tsc --noEmit -p .
 node build.mjs
 echo "$inputs" > "$stamp"

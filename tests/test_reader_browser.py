@@ -477,7 +477,7 @@ def test_new_articles_appear_live_in_a_bar_without_refetching(chromium: Any, tmp
             bar.click()
             new = page.locator("main ul[aria-label='New articles'] .card h2")
             new.wait_for(timeout=WAIT_MS)
-            assert new.all_inner_texts() == ["Council weighs schools for district 7, late edition"]
+            assert new.all_inner_texts() == ["Council weighs transit for district 7, late edition"]
             assert page.get_by_role("button", name=re.compile("new article")).count() == 0
             # What the subscription delivered is shown as it is: no request for it.
             assert session.graphql_requests()[before:] == []
