@@ -19,10 +19,11 @@ $(TEST_STAMP): $(SERVE_STAMP)
 	touch $(TEST_STAMP)
 
 ## make serve: install what serving needs, build the offline GraphiQL (falls back to a CDN page
-## without npm), seed db/ from seeds/ (every time: unchanged files are skipped, so it is quick;
+## without npm) and the reader app served at /, seed db/ from seeds/ (every time: unchanged files are skipped, so it is quick;
 ## bad files are reported and the rest served), serve on http://127.0.0.1:8000/graphql
 serve: $(SERVE_STAMP)
 	@scripts/setup-graphiql.sh || echo "GraphiQL bundle not built: the page will load GraphiQL from a CDN"
+	@scripts/setup-frontend.sh || echo "Reader app not built: / will say how to build it"
 	@$(BIN)/newsgraph seed seeds; status=$$?; \
 	if [ $$status = 1 ]; then echo "make serve: some seed files were skipped (see above); serving the rest"; \
 	elif [ $$status != 0 ]; then exit $$status; fi
@@ -39,6 +40,7 @@ test-setup: $(TEST_STAMP)
 	scripts/setup-clients.sh
 	scripts/setup-codegen.sh
 	scripts/setup-browser.sh
+	scripts/setup-frontend.sh
 
 ## make bench: the benchmarks (see benchmarks/README.md)
 bench: $(TEST_STAMP)

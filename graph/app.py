@@ -1,4 +1,4 @@
-"""The HTTP app: GraphQL over HTTP on /graphql, GraphiQL for browsers, /healthz.
+"""The HTTP app: GraphQL over HTTP on /graphql, GraphiQL for browsers, /healthz, the reader at /.
 
 create_app(settings, store=None) builds it; the lifespan opens the store (or
 uses the one a test passes) and closes it at shutdown.
@@ -40,6 +40,7 @@ from graph.graphiql import STATIC_PATH, graphiql_page, static_files
 from graph.logs import configure_logging
 from graph.metrics import Metrics
 from graph.persisted import PersistedQueries, PersistedQueryError
+from graph.reader import reader_routes
 from graph.tracing import TracingMiddleware
 from graph.trusted import NotTrusted, TrustedDocuments
 from graph.schema import schema as strawberry_schema
@@ -283,7 +284,7 @@ class GraphQLEndpoint:
         if request.method not in ("GET", "POST"):
             return Response(not_allowed(request), 405, {"Allow": METHODS}, "text/plain")
         if self.settings.graphiql and wants_graphiql(request):
-            return HTMLResponse(graphiql_page(), headers={"Vary": "Accept"})
+            return HTMLResponse(graphiql_page(reader_link=self.settings.frontend), headers={"Vary": "Accept"})
         media = negotiate(request.headers.get("accept"))
         try:
             if media is None:
@@ -469,6 +470,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
     if settings.graphiql:
         routes.append(Mount(STATIC_PATH, app=static_files(), name="graphiql-static"))
+    # Last: the reader's page answers every path a browser asks for (the app routes it).
+    routes.extend(reader_routes(settings.frontend))
     # The access log outermost: its request id is on every answer, CORS preflights included.
     middleware = [Middleware(AccessLog, enabled=settings.access_log, log_format=settings.log_format)]
     if tracing.enabled():

@@ -52,6 +52,7 @@ def _environment_help() -> str:
         "cors_origins": "none",
         "introspection": "true",
         "graphiql": "true",
+        "frontend": "true",
         "compiled_execution": "true",
         "create": "false",
         "metrics": "false",
@@ -116,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", parents=[common], help="serve the GraphQL API over HTTP",
                                 description="Serve GraphQL on "
-                                "/graphql (GraphiQL in a browser) and a health check on /healthz.")
+                                "/graphql (GraphiQL in a browser), the reader app on / and a health check on "
+                                "/healthz.")
     _add_store_options(serve)
     serve.add_argument(
         "--create",
@@ -141,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--no-graphiql", action="store_true", help="turn GraphiQL off (env NEWSGRAPH_GRAPHIQL=false; default: on)"
+    )
+    serve.add_argument(
+        "--no-frontend",
+        action="store_true",
+        help="turn the reader app at / off (env NEWSGRAPH_FRONTEND=false; default: on)",
     )
     serve.add_argument(
         "--response-cache",
@@ -306,6 +313,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["introspection"] = False
     if getattr(args, "no_graphiql", False):
         overrides["graphiql"] = False
+    if getattr(args, "no_frontend", False):
+        overrides["frontend"] = False
     if getattr(args, "no_compiled_execution", False):
         overrides["compiled_execution"] = False
     if getattr(args, "create", False):
@@ -588,6 +597,7 @@ def _settings_env(settings: Settings) -> dict[str, str]:
         _env("cors_origins"): ",".join(settings.cors_origins),
         _env("introspection"): "true" if settings.introspection else "false",
         _env("graphiql"): "true" if settings.graphiql else "false",
+        _env("frontend"): "true" if settings.frontend else "false",
         _env("create"): "true" if settings.create else "false",
         _env("response_cache"): str(settings.response_cache),
         _env("response_cache_bytes"): str(settings.response_cache_bytes),

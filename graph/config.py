@@ -55,6 +55,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     introspection: bool = True
     graphiql: bool = True
+    # The reader app at / (graph/reader.py); off leaves / a 404 that says so (API-only deployments).
+    frontend: bool = True
     # `serve` on a TinyDB file that does not exist: refused unless this is on (then an empty one is made).
     create: bool = False
     # Whole answers kept per (request, data version); 0 turns the cache off.

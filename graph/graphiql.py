@@ -206,16 +206,29 @@ _fallback_logged: set[Path] = set()
 """Bundle directories whose absence was logged: the reason is logged once, not per page view."""
 
 
-def graphiql_page(directory: Path | None = None) -> str:
-    """The HTML page: the bundled GraphiQL when it is built, else GraphiQL from a CDN."""
+READER_LINK = (
+    '<a id="newsgraph-reader-link" href="./" style="position: fixed; right: 12px; bottom: 8px; z-index: 100; '
+    'font: 13px system-ui, sans-serif; padding: 2px 8px; background: #fff; border-radius: 4px">'
+    "News reader</a>\n"
+)
+"""A link from GraphiQL to the reader app at / (relative to /graphql, so a prefix still works)."""
+
+
+def graphiql_page(directory: Path | None = None, reader_link: bool = False) -> str:
+    """The HTML page: the bundled GraphiQL when it is built, else GraphiQL from a CDN; with
+    ``reader_link``, a link to the reader app."""
     directory = directory or BUNDLE_DIR
     manifest, problem = bundle_manifest(directory)
     if manifest is not None:
-        return bundled_page(manifest["sha256"][:12])
-    if directory not in _fallback_logged:
-        _fallback_logged.add(directory)
-        log.warning("GraphiQL is loaded from a CDN (needs internet): the offline bundle cannot be used: %s", problem)
-    return cdn_page()
+        page = bundled_page(manifest["sha256"][:12])
+    else:
+        if directory not in _fallback_logged:
+            _fallback_logged.add(directory)
+            log.warning(
+                "GraphiQL is loaded from a CDN (needs internet): the offline bundle cannot be used: %s", problem
+            )
+        page = cdn_page()
+    return page.replace("</body>", READER_LINK + "</body>") if reader_link else page
 
 
 def _config_json() -> str:

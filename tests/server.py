@@ -146,3 +146,26 @@ def running_server(db: Path, *args: str, env: dict[str, str] | None = None) -> I
         yield server
     finally:
         server.stop()
+
+
+@contextlib.contextmanager
+def threaded_server(app: Any) -> Iterator[str]:
+    """A real uvicorn on 127.0.0.1 serving an ASGI app in a thread (no lifespan); yields its base URL."""
+    import threading
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(400):  # a bounded wait for startup, not a timing assertion
+            if server.started or not thread.is_alive():
+                break
+            time.sleep(0.025)
+        assert server.started, "uvicorn did not start"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -21,7 +21,12 @@ from graph.schema import sdl
 COMMANDS = ["seed", "serve", "export-schema", "stats", "trusted-documents"]
 SETTING_NAMES = {f.name for f in fields(Settings) if f.name != "limits"} | {f.name for f in fields(Limits)}
 # Flags that turn a setting off name the setting they turn off.
-FLAG_SETTINGS = {"no_introspection": "introspection", "no_graphiql": "graphiql", "no_access_log": "access_log"}
+FLAG_SETTINGS = {
+    "no_introspection": "introspection",
+    "no_graphiql": "graphiql",
+    "no_access_log": "access_log",
+    "no_frontend": "frontend",
+}
 
 
 def flat(text: str) -> str:

@@ -6,15 +6,12 @@ import gzip
 import json
 import logging
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -31,7 +28,7 @@ from graph.graphiql import (
 )
 from conftest import SEEDS
 from live_server import SEED_ARTICLE_ID, SEED_ARTICLE_TITLE, live_server, need, write_extra_articles
-from server import free_port
+from server import threaded_server
 
 CONFIG = re.compile(r'<script id="newsgraph-graphiql-config" type="application/json">(.*?)</script>', re.S)
 
@@ -173,21 +170,8 @@ def test_the_config_cannot_close_its_script_element() -> None:
 def static_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A real uvicorn on 127.0.0.1 serving static_files(tmp dir) at STATIC_PATH, in a thread."""
     directory = tmp_path / "static"
-    app = Starlette(routes=[Mount(STATIC_PATH, app=static_files(directory))])
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        for _ in range(400):  # a bounded wait for startup, not a timing assertion
-            if server.started or not thread.is_alive():
-                break
-            time.sleep(0.025)
-        assert server.started, "uvicorn did not start"
-        yield f"http://127.0.0.1:{port}{STATIC_PATH}", directory
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with threaded_server(Starlette(routes=[Mount(STATIC_PATH, app=static_files(directory))])) as base:
+        yield f"{base}{STATIC_PATH}", directory
 
 
 def test_static_files_are_404_while_the_bundle_is_not_built(static_server: tuple[str, Path]) -> None:

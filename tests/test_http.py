@@ -250,7 +250,7 @@ def test_a_browser_gets_graphiql(server):
     response = server.get(accept=BROWSER_ACCEPT)
     assert response.status_code == 200
     assert media(response) == "text/html"
-    assert response.text == graphiql_page()
+    assert response.text == graphiql_page(reader_link=True)  # the reader app is on by default
     assert response.headers["vary"] == "Accept"
 
 
