@@ -28,13 +28,15 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from graph.cache import CachedAnswer, ResponseCache, etag_matches
 from graph.config import Settings
 from graph.errors import BAD_USER_INPUT, QUERY_TOO_COMPLEX
 from graph.executor import ALL_OPERATIONS, Executor, NotAllowed, Outcome, error_payload, internal_error
 from graph.graphiql import STATIC_PATH, graphiql_page, static_files
+from graph.live import Hub, TooMany
+from graph.subscriptions import EventStream, WebSocketEndpoint
 from graph.logs import configure_logging
 from graph.metrics import Metrics
 from graph.persisted import PersistedQueries, PersistedQueryError
@@ -49,6 +51,8 @@ JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 METHODS = "GET, POST"
 QUERY_ONLY = frozenset({OperationType.QUERY})
+NOT_STREAMED = frozenset({OperationType.QUERY, OperationType.MUTATION})
+EVENT_STREAM = "text/event-stream"
 
 
 class JSONBytes(Response):
@@ -255,6 +259,7 @@ class GraphQLEndpoint:
         )
         self.cache = ResponseCache(settings.response_cache, settings.response_cache_bytes)
         self.persisted = PersistedQueries(settings.persisted_queries, settings.persisted_query_bytes)
+        self.hub = Hub(self.executor, settings.limits, settings.introspection)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
@@ -271,6 +276,8 @@ class GraphQLEndpoint:
             return Response(not_allowed(request), 405, {"Allow": METHODS}, "text/plain")
         if self.settings.graphiql and wants_graphiql(request):
             return HTMLResponse(graphiql_page(), headers={"Vary": "Accept"})
+        if EVENT_STREAM in request.headers.get("accept", ""):
+            return await self.event_stream(request)
         media = negotiate(request.headers.get("accept"))
         try:
             if media is None:
@@ -316,6 +323,44 @@ class GraphQLEndpoint:
         request.scope[OUTCOME] = "errors" if outcome.kind == "ok" else "request_error"
         return self.render(outcome, media)
 
+    async def event_stream(self, request: Request) -> Any:
+        """GraphQL over SSE (graphql-sse, distinct connections mode): errors and answers as events too."""
+        try:
+            if request.method == "GET":
+                params = params_from_query_string(request)
+            else:
+                limits = self.settings.limits
+                params = params_from_body(await read_body(request, limits.max_body_bytes, limits.read_timeout_seconds))
+            query = self.persisted.resolve(params.query, params.extensions)
+            connection = self.hub.connect()
+        except PersistedQueryError as exc:
+            return self.refuse(Refusal(exc.status, str(exc), exc.code), JSON)
+        except TooMany as exc:
+            return self.refuse(Refusal(503, str(exc), QUERY_TOO_COMPLEX), JSON)
+        except Refusal as refusal:
+            return self.refuse(refusal, JSON)
+        try:
+            reader = await self.reader(request)
+            feed = await self.hub.prepare(query, params.variables, params.operation_name, reader)
+            if feed is None:
+                allowed = QUERY_ONLY if request.method == "GET" else ALL_OPERATIONS
+                context = Context(reader=reader, limits=self.settings.limits)
+                try:
+                    outcome = await self.executor.run(query, params.variables, params.operation_name, context, allowed)
+                except NotAllowed as exc:
+                    outcome = Outcome("request-error", {"errors": [error_payload(f"{exc} operations cannot be sent with GET; use POST", BAD_USER_INPUT)]})
+                return EventStream(self.hub, connection, orjson.dumps(outcome.payload).decode(), None)
+            if isinstance(feed, Outcome):
+                return EventStream(self.hub, connection, orjson.dumps(feed.payload).decode(), None)
+            return EventStream(self.hub, connection, None, feed)
+        except BaseException as exc:
+            self.hub.disconnect(connection)
+            if isinstance(exc, Refusal):
+                return self.refuse(exc, JSON)
+            if isinstance(exc, Exception):
+                return self.refuse(Refusal.internal(500, "while starting an event stream", exc), JSON)
+            raise
+
     async def reader(self, request: Request) -> Any:
         store: Store = request.app.state.store
         try:
@@ -330,10 +375,17 @@ class GraphQLEndpoint:
         except PersistedQueryError as exc:
             raise Refusal(exc.status, str(exc), exc.code) from None
         context = Context(reader=reader, limits=self.settings.limits)
-        allowed = QUERY_ONLY if request.method == "GET" else ALL_OPERATIONS
+        allowed = QUERY_ONLY if request.method == "GET" else NOT_STREAMED
         try:
             return await self.executor.run(query, params.variables, params.operation_name, context, allowed)
         except NotAllowed as exc:
+            if str(exc) == OperationType.SUBSCRIPTION.value:
+                message = (
+                    "subscription operations need a streaming transport: GraphQL over WebSocket "
+                    f"(graphql-transport-ws) or GraphQL over SSE (Accept: {EVENT_STREAM}) at /graphql"
+                )
+                error = error_payload(message, BAD_USER_INPUT)
+                return Outcome("request-error", {"errors": [error]}, errors=[error])
             message = f"{exc} operations cannot be sent with GET; use POST"
             raise Refusal(405, message, headers={"Allow": "POST"}) from None
 
@@ -419,16 +471,22 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         own = store is None
         app.state.store = open_store(settings) if own else store
         await app.state.store.open()
+        endpoint.hub.start(app.state.store)
         try:
             yield
         finally:
+            await endpoint.hub.stop()
             if own:
                 await app.state.store.close()
 
     metrics = Metrics() if settings.metrics else None
+    endpoint = GraphQLEndpoint(settings, metrics)
+    if metrics is not None:
+        metrics.subscription_connections.set_function(lambda: endpoint.hub.connections)
     routes: list[BaseRoute] = [
         # No methods= here: the endpoint answers every method itself (405 with Allow: GET, POST).
-        Route("/graphql", GraphQLEndpoint(settings, metrics)),
+        Route("/graphql", endpoint),
+        WebSocketRoute("/graphql", WebSocketEndpoint(endpoint.hub)),
         Route("/healthz", healthz, methods=["GET"]),
     ]
     if metrics is not None:

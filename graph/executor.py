@@ -219,6 +219,24 @@ class Executor:
         allowed: frozenset[OperationType] = ALL_OPERATIONS,
     ) -> Outcome:
         """Execute; raises NotAllowed before running an operation type not in ``allowed``."""
+        checked = await self.check(query, variables, operation_name, context, allowed)
+        if isinstance(checked, Outcome):
+            return checked
+        prepared, operation = checked
+        # Store work reads the deadline and the filter work limit from here (graph.budget).
+        budget = Budget(time.monotonic() + self.limits.timeout_seconds, self.limits.max_filter_work)
+        with spending(budget):
+            return await self._execute(query, prepared, operation, operation_name, variables, context, budget)
+
+    async def check(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        operation_name: str | None,
+        context: Any,
+        allowed: frozenset[OperationType] = ALL_OPERATIONS,
+    ) -> Outcome | tuple[Prepared, OperationDefinitionNode | None]:
+        """Parse, price and validate (a request error as an Outcome); raises NotAllowed as ``run``."""
         try:
             prepared = self.prepare(query)
         except GraphQLSyntaxError as exc:
@@ -238,11 +256,16 @@ class Executor:
             prepared.errors = self._validate(document)
         if prepared.errors:
             return self._request_error([self._validation_error(e) for e in prepared.errors])
+        return prepared, operation
 
-        # Store work reads the deadline and the filter work limit from here (graph.budget).
+    async def run_event(
+        self, prepared: Prepared, variables: Mapping[str, Any] | None, operation_name: str | None, context: Any, event: Any
+    ) -> dict[str, Any]:
+        """The response to one subscription event (a checked subscription's selection over ``event``)."""
         budget = Budget(time.monotonic() + self.limits.timeout_seconds, self.limits.max_filter_work)
         with spending(budget):
-            return await self._execute(query, prepared, operation, operation_name, variables, context, budget)
+            outcome = await self._execute("", prepared, None, operation_name, variables, context, budget, event)
+        return outcome.payload
 
     async def _execute(
         self,
@@ -253,6 +276,7 @@ class Executor:
         variables: Mapping[str, Any] | None,
         context: Any,
         budget: Budget,
+        root_value: Any = None,
     ) -> Outcome:
         document = prepared.document
         if self.compiled and operation is not None and operation.operation is OperationType.QUERY:
@@ -266,6 +290,7 @@ class Executor:
             result = execute(
                 self.schema,
                 document,
+                root_value=root_value,
                 context_value=context,
                 variable_values=dict(variables) if variables is not None else None,
                 operation_name=operation_name,

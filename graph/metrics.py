@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -55,6 +55,10 @@ class Metrics:
         self.latency = Histogram(
             "newsgraph_request_duration_seconds", "Time to answer a GraphQL request, by operation name and outcome",
             ["operation", "outcome"], buckets=LATENCY_BUCKETS, registry=self.registry,
+        )
+        self.subscription_connections = Gauge(
+            "newsgraph_subscription_connections", "Open connections holding subscriptions (WebSocket and SSE)",
+            registry=self.registry,
         )
         self.state = _StateCollector()
         self.registry.register(self.state)

@@ -8,13 +8,16 @@ store simply answers at once. Queries reach a store as data: a filter AST
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from graph.filters import TRUE, Filter
 from graph.search import Term
+
+if TYPE_CHECKING:
+    from graph.store.changes import ChangeSet
 
 Document = dict[str, Any]
 
@@ -173,6 +176,10 @@ class Store(Protocol):
 
     async def write(self, upserts: Sequence[Document], deletes: Sequence[str]) -> WriteResult:
         """Replace/insert documents by id and delete ids, all at once or not at all."""
+        ...
+
+    def changes(self, poll_seconds: float) -> AsyncIterator[ChangeSet]:
+        """Every committed write from now on, by any process, as a ChangeSet (graph.store.changes)."""
         ...
 
 

@@ -72,6 +72,10 @@ class EncodedDocuments(Sequence[Document]):
     def __len__(self) -> int:
         return len(self._starts)
 
+    def encoded(self, n: int) -> memoryview:
+        """Document n's JSON as it lies in the buffer (no copy, nothing decoded)."""
+        return self._buffer[int(self._starts[n]) : int(self._ends[n])]
+
     def __getitem__(self, n: int) -> Document:  # type: ignore[override]
         with self._lock:
             doc = self._cache.lookup(n)

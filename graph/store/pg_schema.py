@@ -199,6 +199,25 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX ng_articles_category ON ng_articles (category, published_text DESC NULLS LAST, id);
         """,
     ),
+    Migration(
+        3,
+        "change records of writes, for live subscriptions (graph.live)",
+        """
+        -- One row per write: the ids it added, updated and removed, and the documents of the
+        -- updated and removed ones as they were before it (subscriptions match those). The write
+        -- NOTIFYs newsgraph_changes with 'seq version'; every serve process reads the row.
+        CREATE TABLE ng_changes (
+            seq bigserial PRIMARY KEY,
+            version text NOT NULL,
+            added text[] NOT NULL,
+            updated text[] NOT NULL,
+            removed text[] NOT NULL,
+            before jsonb NOT NULL,
+            made_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX ng_changes_made_at ON ng_changes (made_at);
+        """,
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 # The tables that hold data (all derived from ng_articles, emptied together when a database is emptied).

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from psycopg.types.json import Jsonb
 
 from graph.store import pg_rollup
 from graph.store.base import Document, WriteResult
@@ -279,6 +280,30 @@ async def refresh_providers(conn: AsyncConnection, domains: Sequence[str]) -> No
     )
 
 
+CHANGES_CHANNEL = "newsgraph_changes"
+# Change records are read by listeners the moment the write commits; older ones are dropped.
+CHANGES_KEPT = "1 hour"
+
+
+async def _record_changes(
+    conn: AsyncConnection, version: str, latest: dict[str, Document], delete_ids: set[str], ids: list[str]
+) -> int:
+    """Record what this write changes (before it changes it) in ng_changes; returns the record's seq."""
+    cursor = await conn.execute("SELECT id, doc FROM ng_articles WHERE id = ANY(%s)", (ids,))
+    before = {article_id: doc for article_id, doc in await cursor.fetchall()}
+    added = sorted(i for i in latest if i not in before)
+    updated = sorted(i for i in latest if i in before)
+    removed = sorted(i for i in delete_ids if i in before and i not in latest)
+    await conn.execute("DELETE FROM ng_changes WHERE made_at < now() - %s::interval", (CHANGES_KEPT,))
+    cursor = await conn.execute(
+        "INSERT INTO ng_changes (version, added, updated, removed, before) VALUES (%s, %s, %s, %s, %s) RETURNING seq",
+        (version, added, updated, removed, Jsonb({i: before[i] for i in updated + removed})),
+    )
+    row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 async def write(conn: AsyncConnection, upserts: Sequence[Document], deletes: Sequence[str]) -> WriteResult:
     """Replace/insert documents by id and delete ids in one transaction (conn in autocommit mode)."""
     latest: dict[str, Document] = {}
@@ -300,6 +325,7 @@ async def write(conn: AsyncConnection, upserts: Sequence[Document], deletes: Seq
         existing = await cursor.fetchone()
         assert existing is not None
         deleted = int(existing[0])  # as the TinyDB store counts: deletes of ids that were stored
+        record = await _record_changes(conn, version, latest, delete_ids, ids)
         emptied = await _subtract_old(conn, ids)
         old_periods = await pg_rollup.before_write(conn, ids)
         cursor = await conn.execute(
@@ -325,6 +351,8 @@ async def write(conn: AsyncConnection, upserts: Sequence[Document], deletes: Seq
             """,
             (version, tally.rows - gone[0], tally.length, gone[1]),
         )
+        # Delivered at commit, so a listener reads the write's data (graph.store.postgres.changes).
+        await conn.execute("SELECT pg_notify(%s, %s)", (CHANGES_CHANNEL, f"{record} {version}"))
     return WriteResult(written=len(upserts), deleted=deleted, version=version)
 
 

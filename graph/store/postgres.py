@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -45,6 +45,8 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from graph import filters
 from graph.budget import current as current_budget
 from graph.store import pg_write
+from graph.store.changes import ChangeSet
+from graph.store.memory import Snapshot, SnapshotReader
 from graph.store.base import (
     FACET_FIELDS,
     INTERVALS,
@@ -301,6 +303,45 @@ class PostgresStore:
         async with pool.connection() as conn:
             cursor = await conn.execute("SELECT id, seed_path, seed_hash FROM ng_articles")
             return {i: SeedMark(path or "", digest or "") for i, path, digest in await cursor.fetchall()}
+
+    async def changes(self, poll_seconds: float) -> AsyncIterator[ChangeSet]:
+        """Each committed write, whichever process or machine made it (LISTEN newsgraph_changes).
+
+        The write transaction keeps a change record (ng_changes) and notifies at
+        commit; the record holds the updated and removed documents as they were,
+        which make the before-state (an in-memory snapshot of just those). When
+        the listening connection fails it is opened again every ``poll_seconds``;
+        writes in between are not delivered (no replay).
+        """
+        while True:
+            try:
+                conn = await _connect(self.database_url)
+            except StoreError:
+                await asyncio.sleep(poll_seconds)
+                continue
+            try:
+                async with conn:
+                    await conn.execute(f"LISTEN {pg_write.CHANGES_CHANNEL}")
+                    async for notice in conn.notifies():
+                        seq, _, version = notice.payload.partition(" ")
+                        cursor = await conn.execute(
+                            "SELECT added, updated, removed, before FROM ng_changes WHERE seq = %s AND version = %s",
+                            (int(seq), version),
+                        )
+                        row = await cursor.fetchone()
+                        if row is None:
+                            continue  # another schema's write (the channel is per database), or pruned
+                        added, updated, removed, before = row
+                        yield ChangeSet(
+                            version,
+                            tuple(added),
+                            tuple(updated),
+                            tuple(removed),
+                            SnapshotReader(Snapshot.build(before.values(), f"before {version}")),
+                            await self.reader(),  # its statements read the newest committed data
+                        )
+            except psycopg.OperationalError:
+                await asyncio.sleep(poll_seconds)
 
     async def write(self, upserts: Sequence[Document], deletes: Sequence[str]) -> WriteResult:
         """All upserts and deletes in one transaction: committed together or not at all."""

@@ -37,7 +37,7 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from graph.store.base import Document, SeedMark, StoreError, StoreUnavailable, WriteResult
+from graph.store.changes import ChangeSet, changed_ids
 from graph.store.encoded import EncodedDocuments
 from graph.store.memory import SEARCH_PREBUILD_MIN, Snapshot, SnapshotReader, derive_state
 
@@ -271,6 +272,8 @@ class TinyDBStore:
         # when the file has not changed since.
         self._data: dict[str, Any] | None = None
         self._data_signature: Signature | None = None
+        # Called with (previous, new) snapshot whenever a new data version is installed (changes()).
+        self._installed: list[Callable[[Snapshot, Snapshot], None]] = []
 
     async def open(self) -> None:
         """Read and check the database (an error names the file); build the snapshot unless preload=False."""
@@ -367,7 +370,11 @@ class TinyDBStore:
             return None  # missing, stale or damaged: decode the database instead
 
     def _install(self, snapshot: Snapshot, signature: Signature | None) -> None:
+        previous = self._snapshot
         self._snapshot, self._signature = snapshot, signature
+        if previous is not None and previous.version != snapshot.version:
+            for installed in list(self._installed):
+                installed(previous, snapshot)
         if self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN:
             # Build the text indexes now, beside the server, so the first search does not wait for them.
             threading.Thread(target=snapshot.build_text_indexes, name="newsgraph-text-indexes", daemon=True).start()
@@ -393,6 +400,42 @@ class TinyDBStore:
                 await asyncio.wait_for(asyncio.shield(self._reload), RELOAD_WAIT_SECONDS)
         assert self._snapshot is not None
         return SnapshotReader(self._snapshot)
+
+    async def changes(self, poll_seconds: float) -> AsyncIterator[ChangeSet]:
+        """Each new data version as it is installed, with what changed (see graph.store.changes).
+
+        A write by this process installs its snapshot at once; one by another
+        process is noticed by looking at the file every ``poll_seconds`` (a stat).
+        The previous snapshot is still in memory: it is the before-state, and the
+        changed ids come from comparing the two snapshots' stored bytes per id, so
+        several writes between two looks arrive as one change set, never as a
+        gap.
+        """
+        loop = asyncio.get_running_loop()
+        pairs: asyncio.Queue[tuple[Snapshot, Snapshot]] = asyncio.Queue()
+
+        def installed(previous: Snapshot, snapshot: Snapshot) -> None:
+            loop.call_soon_threadsafe(pairs.put_nowait, (previous, snapshot))
+
+        self._installed.append(installed)
+        try:
+            while True:
+                try:
+                    previous, snapshot = await asyncio.wait_for(pairs.get(), poll_seconds)
+                except TimeoutError:
+                    with contextlib.suppress(StoreError):
+                        await self.reader()  # loads a file another process wrote (installed() is called)
+                    continue
+                added, updated, removed = await asyncio.to_thread(
+                    changed_ids, previous.by_id, snapshot.by_id, previous.docs, snapshot.docs
+                )
+                changes = ChangeSet(
+                    snapshot.version, added, updated, removed, SnapshotReader(previous), SnapshotReader(snapshot)
+                )
+                if changes:
+                    yield changes
+        finally:
+            self._installed.remove(installed)
 
     async def seed_marks(self) -> dict[str, SeedMark]:
         await asyncio.to_thread(self._remove_leftovers_if_idle)

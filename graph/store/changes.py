@@ -1,0 +1,70 @@
+"""What one committed write changed, and which of those articles a query selects.
+
+A ChangeSet names the ids a write added, updated and removed, the data
+version it produced, and two readers: ``after`` (the data as the write left
+it) and ``before`` (as it was; only the updated and removed articles need be
+in it). Both stores produce them (graph.store.tinydb from the snapshots it
+swaps, graph.store.postgres from the change record each write transaction
+keeps) and graph.live turns them into subscription events.
+
+Matching runs through the readers' own query engines (``matching_ids``): the
+subscription's ArticleQuery restricted to the changed ids, so a subscription
+selects exactly what ``articles(where:, search:)`` would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from graph import filters
+from graph.store.base import ArticleQuery, Document, OrderKey, Reader, Window
+from graph.store.encoded import UNSERVED
+
+BY_ID = (OrderKey("id"),)
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    version: str
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    removed: tuple[str, ...]
+    before: Reader
+    after: Reader
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+async def matching_ids(reader: Reader, query: ArticleQuery, ids: Sequence[str]) -> set[str]:
+    """The ids among ``ids`` whose articles in ``reader`` match the query's filter and search."""
+    if not ids:
+        return set()
+    only = filters.Compare("id", "in", tuple(sorted(ids)))
+    where = only if query.filter is filters.TRUE else filters.And((only, query.filter))
+    page = await reader.find_articles(ArticleQuery(where, query.search, BY_ID), Window(first=len(ids)))
+    return {doc["id"] for doc in page.items}
+
+
+def changed_ids(
+    before: dict[str, int], after: dict[str, int], old: object, new: object
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(added, updated, removed) between two snapshots' id -> number maps and their EncodedDocuments.
+
+    An article counts as updated when its stored JSON differs; equal bytes are
+    equal documents, so only differing bytes are decoded (the two sides may be
+    encoded differently, e.g. with and without the unserved keys).
+    """
+    added = tuple(sorted(after.keys() - before.keys()))
+    removed = tuple(sorted(before.keys() - after.keys()))
+    updated = []
+    for article_id in sorted(before.keys() & after.keys()):
+        n, m = before[article_id], after[article_id]
+        if old.encoded(n) != new.encoded(m) and _served(old[n]) != _served(new[m]):  # type: ignore[attr-defined, index]
+            updated.append(article_id)
+    return added, tuple(updated), removed
+
+
+def _served(doc: Document) -> Document:
+    return {k: v for k, v in doc.items() if k not in UNSERVED}
