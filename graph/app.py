@@ -471,7 +471,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         own = store is None
         app.state.store = open_store(settings) if own else store
         await app.state.store.open()
-        endpoint.hub.start(app.state.store)
+        await endpoint.hub.start(app.state.store)
         try:
             yield
         finally:
@@ -483,6 +483,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     endpoint = GraphQLEndpoint(settings, metrics)
     if metrics is not None:
         metrics.subscription_connections.set_function(lambda: endpoint.hub.connections)
+        metrics.subscriptions.set_function(lambda: endpoint.hub.subscriptions)
     routes: list[BaseRoute] = [
         # No methods= here: the endpoint answers every method itself (405 with Allow: GET, POST).
         Route("/graphql", endpoint),

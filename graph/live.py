@@ -116,12 +116,21 @@ class Hub:
         self.introspection = introspection
         self.feeds: dict[tuple[str, str | None, bytes], Feed] = {}
         self.connections = 0
+        self.subscriptions = 0
         self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
 
     # ---- following the store -------------------------------------------------------------------
 
-    def start(self, store: Store) -> None:
+    async def start(self, store: Store) -> None:
+        """Follow the store's writes; returns once later writes are seen (or after the read timeout:
+        a database that is down is followed as soon as it answers)."""
+        self._ready = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._follow(store), name="newsgraph-live")
+        try:
+            await asyncio.wait_for(self._ready.wait(), self.limits.read_timeout_seconds)
+        except TimeoutError:
+            log.warning("not yet following the store's writes; subscriptions get events once it answers")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -132,7 +141,7 @@ class Hub:
     async def _follow(self, store: Store) -> None:
         while True:
             try:
-                async for changes in store.changes(self.limits.change_poll_seconds):
+                async for changes in store.changes(self.limits.change_poll_seconds, self._ready):
                     if self.feeds:
                         await self.deliver(changes)
             except asyncio.CancelledError:
@@ -253,6 +262,7 @@ class Hub:
         subscriber = Subscriber(connection, frame, feed)
         connection.subscriptions[subscription_id] = subscriber
         feed.subscribers.add(subscriber)
+        self.subscriptions += 1
         return subscriber
 
     def detach(self, subscriber: Subscriber) -> None:
@@ -260,6 +270,7 @@ class Hub:
         if feed is None:
             return
         feed.subscribers.discard(subscriber)
+        self.subscriptions -= 1
         if not feed.subscribers and self.feeds.get(feed.key) is feed:
             del self.feeds[feed.key]
         subscriber.feed = None

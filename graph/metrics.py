@@ -60,6 +60,9 @@ class Metrics:
             "newsgraph_subscription_connections", "Open connections holding subscriptions (WebSocket and SSE)",
             registry=self.registry,
         )
+        self.subscriptions = Gauge(
+            "newsgraph_subscriptions", "Subscriptions followed (articleChanges)", registry=self.registry
+        )
         self.state = _StateCollector()
         self.registry.register(self.state)
         ProcessCollector(namespace="newsgraph", registry=self.registry)

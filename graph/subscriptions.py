@@ -82,7 +82,6 @@ class _Session:
         self.connection = connection
         self.limits = hub.limits
         self.acknowledged = False
-        self.starting: dict[str, asyncio.Task[None]] = {}
 
     async def run(self) -> None:
         reading = asyncio.ensure_future(self.read())
@@ -91,7 +90,7 @@ class _Session:
         try:
             done, _ = await asyncio.wait({reading, writing, slow}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (reading, writing, slow, *self.starting.values()):
+            for task in (reading, writing, slow):
                 task.cancel()
         close: tuple[int, str] | None = None
         if slow in done:
@@ -134,7 +133,8 @@ class _Session:
             elif kind == "pong":
                 pass
             elif kind == "subscribe":
-                closing = self.subscribe(message)
+                # One at a time, in order: an answer to a later message means this one is live.
+                closing = await self.subscribe(message)
                 if closing is not None:
                     return closing
             elif kind == "complete":
@@ -156,18 +156,16 @@ class _Session:
         except orjson.JSONDecodeError:
             return "invalid"
 
-    def subscribe(self, message: dict[str, Any]) -> tuple[int, str] | None:
+    async def subscribe(self, message: dict[str, Any]) -> tuple[int, str] | None:
         if not self.acknowledged:
             return (UNAUTHORIZED, "Unauthorized")
         subscription_id = message.get("id")
         payload = message.get("payload")
         if not isinstance(subscription_id, str) or not subscription_id or not isinstance(payload, dict):
             return (BAD_MESSAGE, "Invalid message received: subscribe needs an id and a payload")
-        if subscription_id in self.connection.subscriptions or subscription_id in self.starting:
+        if subscription_id in self.connection.subscriptions:
             return (DUPLICATE, f"Subscriber for {subscription_id} already exists")
-        task = asyncio.ensure_future(self.start(subscription_id, payload))
-        self.starting[subscription_id] = task
-        task.add_done_callback(lambda _: self.starting.pop(subscription_id, None))
+        await self.start(subscription_id, payload)
         return None
 
     async def start(self, subscription_id: str, payload: dict[str, Any]) -> None:
@@ -180,10 +178,6 @@ class _Session:
             push(ws_message("error", subscription_id, _errors_json("operationName must be a string")))
             return
         try:
-            if len(self.connection.subscriptions) >= self.limits.max_subscriptions_per_connection:
-                raise TooMany(
-                    f"too many subscriptions on this connection: the limit is {self.limits.max_subscriptions_per_connection}"
-                )
             reader = await self.hub_store_reader()
             prepared = await self.hub.prepare(query, variables, operation_name, reader)
             if prepared is None:
@@ -206,9 +200,6 @@ class _Session:
     def complete(self, subscription_id: Any) -> None:
         if not isinstance(subscription_id, str):
             return
-        task = self.starting.pop(subscription_id, None)
-        if task is not None:
-            task.cancel()
         subscriber = self.connection.subscriptions.pop(subscription_id, None)
         if subscriber is not None:
             self.hub.detach(subscriber)

@@ -8,6 +8,7 @@ store simply answers at once. Queries reach a store as data: a filter AST
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -178,8 +179,9 @@ class Store(Protocol):
         """Replace/insert documents by id and delete ids, all at once or not at all."""
         ...
 
-    def changes(self, poll_seconds: float) -> AsyncIterator[ChangeSet]:
-        """Every committed write from now on, by any process, as a ChangeSet (graph.store.changes)."""
+    def changes(self, poll_seconds: float, ready: asyncio.Event | None = None) -> AsyncIterator[ChangeSet]:
+        """Every committed write from now on, by any process, as a ChangeSet (graph.store.changes);
+        ``ready`` is set once every later write will be seen."""
         ...
 
 

@@ -61,10 +61,11 @@ def changed_ids(
     updated = []
     for article_id in sorted(before.keys() & after.keys()):
         n, m = before[article_id], after[article_id]
-        if old.encoded(n) != new.encoded(m) and _served(old[n]) != _served(new[m]):  # type: ignore[attr-defined, index]
+        if old.encoded(n) != new.encoded(m) and not same_document(old[n], new[m]):  # type: ignore[attr-defined, index]
             updated.append(article_id)
     return added, tuple(updated), removed
 
 
-def _served(doc: Document) -> Document:
-    return {k: v for k, v in doc.items() if k not in UNSERVED}
+def same_document(a: Document, b: Document) -> bool:
+    """Whether two stored documents serve the same article (a write of an equal document changes nothing)."""
+    return {k: v for k, v in a.items() if k not in UNSERVED} == {k: v for k, v in b.items() if k not in UNSERVED}

@@ -26,6 +26,7 @@ from psycopg.types.json import Jsonb
 
 from graph.store import pg_rollup
 from graph.store.base import Document, WriteResult
+from graph.store.changes import same_document
 from graph.store.pg_rows import COLUMNS, DERIVATION, Row, article_id, best_name, derive
 
 if TYPE_CHECKING:
@@ -292,7 +293,7 @@ async def _record_changes(
     cursor = await conn.execute("SELECT id, doc FROM ng_articles WHERE id = ANY(%s)", (ids,))
     before = {article_id: doc for article_id, doc in await cursor.fetchall()}
     added = sorted(i for i in latest if i not in before)
-    updated = sorted(i for i in latest if i in before)
+    updated = sorted(i for i in latest if i in before and not same_document(before[i], latest[i]))
     removed = sorted(i for i in delete_ids if i in before and i not in latest)
     await conn.execute("DELETE FROM ng_changes WHERE made_at < now() - %s::interval", (CHANGES_KEPT,))
     cursor = await conn.execute(

@@ -304,7 +304,7 @@ class PostgresStore:
             cursor = await conn.execute("SELECT id, seed_path, seed_hash FROM ng_articles")
             return {i: SeedMark(path or "", digest or "") for i, path, digest in await cursor.fetchall()}
 
-    async def changes(self, poll_seconds: float) -> AsyncIterator[ChangeSet]:
+    async def changes(self, poll_seconds: float, ready: asyncio.Event | None = None) -> AsyncIterator[ChangeSet]:
         """Each committed write, whichever process or machine made it (LISTEN newsgraph_changes).
 
         The write transaction keeps a change record (ng_changes) and notifies at
@@ -322,13 +322,17 @@ class PostgresStore:
             try:
                 async with conn:
                     await conn.execute(f"LISTEN {pg_write.CHANGES_CHANNEL}")
+                    if ready is not None:
+                        ready.set()
                     async for notice in conn.notifies():
                         seq, _, version = notice.payload.partition(" ")
-                        cursor = await conn.execute(
-                            "SELECT added, updated, removed, before FROM ng_changes WHERE seq = %s AND version = %s",
-                            (int(seq), version),
-                        )
-                        row = await cursor.fetchone()
+                        # Read on a pooled connection: the listening one is busy delivering notices.
+                        async with (await self._opened()).connection() as reading:
+                            cursor = await reading.execute(
+                                "SELECT added, updated, removed, before FROM ng_changes WHERE seq = %s AND version = %s",
+                                (int(seq), version),
+                            )
+                            row = await cursor.fetchone()
                         if row is None:
                             continue  # another schema's write (the channel is per database), or pruned
                         added, updated, removed, before = row

@@ -401,7 +401,7 @@ class TinyDBStore:
         assert self._snapshot is not None
         return SnapshotReader(self._snapshot)
 
-    async def changes(self, poll_seconds: float) -> AsyncIterator[ChangeSet]:
+    async def changes(self, poll_seconds: float, ready: asyncio.Event | None = None) -> AsyncIterator[ChangeSet]:
         """Each new data version as it is installed, with what changed (see graph.store.changes).
 
         A write by this process installs its snapshot at once; one by another
@@ -418,6 +418,8 @@ class TinyDBStore:
             loop.call_soon_threadsafe(pairs.put_nowait, (previous, snapshot))
 
         self._installed.append(installed)
+        if ready is not None:
+            ready.set()
         try:
             while True:
                 try:
