@@ -33,7 +33,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from graph.cache import CachedAnswer, ResponseCache, etag_matches
 from graph.config import Settings
 from graph.errors import BAD_USER_INPUT, QUERY_TOO_COMPLEX
-from graph.executor import ALL_OPERATIONS, Executor, NotAllowed, Outcome, error_payload, internal_error
+from graph.executor import Executor, NotAllowed, Outcome, error_payload, internal_error
 from graph.graphiql import STATIC_PATH, graphiql_page, static_files
 from graph.live import Hub, TooMany
 from graph.subscriptions import EventStream, WebSocketEndpoint
@@ -324,42 +324,33 @@ class GraphQLEndpoint:
         return self.render(outcome, media)
 
     async def event_stream(self, request: Request) -> Any:
-        """GraphQL over SSE (graphql-sse, distinct connections mode): errors and answers as events too."""
+        """GraphQL over SSE (graphql-sse, distinct connections mode): request errors and answers as events too."""
         try:
             if request.method == "GET":
                 params = params_from_query_string(request)
             else:
                 limits = self.settings.limits
                 params = params_from_body(await read_body(request, limits.max_body_bytes, limits.read_timeout_seconds))
-            query = self.persisted.resolve(params.query, params.extensions)
-            connection = self.hub.connect()
-        except PersistedQueryError as exc:
-            return self.refuse(Refusal(exc.status, str(exc), exc.code), JSON)
-        except TooMany as exc:
-            return self.refuse(Refusal(503, str(exc), QUERY_TOO_COMPLEX), JSON)
-        except Refusal as refusal:
-            return self.refuse(refusal, JSON)
-        try:
+            try:
+                query = self.persisted.resolve(params.query, params.extensions)
+            except PersistedQueryError as exc:
+                raise Refusal(exc.status, str(exc), exc.code) from None
             reader = await self.reader(request)
             feed = await self.hub.prepare(query, params.variables, params.operation_name, reader)
-            if feed is None:
-                allowed = QUERY_ONLY if request.method == "GET" else ALL_OPERATIONS
-                context = Context(reader=reader, limits=self.settings.limits)
-                try:
-                    outcome = await self.executor.run(query, params.variables, params.operation_name, context, allowed)
-                except NotAllowed as exc:
-                    outcome = Outcome("request-error", {"errors": [error_payload(f"{exc} operations cannot be sent with GET; use POST", BAD_USER_INPUT)]})
-                return EventStream(self.hub, connection, orjson.dumps(outcome.payload).decode(), None)
+            first = None
             if isinstance(feed, Outcome):
-                return EventStream(self.hub, connection, orjson.dumps(feed.payload).decode(), None)
-            return EventStream(self.hub, connection, None, feed)
-        except BaseException as exc:
-            self.hub.disconnect(connection)
-            if isinstance(exc, Refusal):
-                return self.refuse(exc, JSON)
-            if isinstance(exc, Exception):
-                return self.refuse(Refusal.internal(500, "while starting an event stream", exc), JSON)
-            raise
+                feed, first = None, feed.payload
+            elif feed is None:  # a query (or mutation): one answer, as over POST
+                first = (await self.run(request, params, reader)).payload
+            try:
+                connection = self.hub.connect()
+            except TooMany as exc:
+                raise Refusal(503, str(exc), QUERY_TOO_COMPLEX) from None
+        except Refusal as refusal:
+            return self.refuse(refusal, JSON)
+        except Exception as exc:  # noqa: BLE001 - anything unexpected is masked and logged
+            return self.refuse(Refusal.internal(500, "while starting an event stream", exc), JSON)
+        return EventStream(self.hub, connection, None if first is None else orjson.dumps(first).decode(), feed)
 
     async def reader(self, request: Request) -> Any:
         store: Store = request.app.state.store

@@ -14,7 +14,7 @@ selects exactly what ``articles(where:, search:)`` would.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from graph import filters
@@ -47,21 +47,45 @@ async def matching_ids(reader: Reader, query: ArticleQuery, ids: Sequence[str]) 
     return {doc["id"] for doc in page.items}
 
 
+Changed = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+def classify(before: Mapping[str, Document | None], now: Callable[[str], Document | None]) -> Changed:
+    """(added, updated, removed) of the ids a write touched, from each one's document before it (None:
+    not stored) and ``now(id)`` after it; an equal document written again is no change."""
+    added, updated, removed = [], [], []
+    for article_id in sorted(before):
+        old, new = before[article_id], now(article_id)
+        if old is None and new is not None:
+            added.append(article_id)
+        elif old is not None and new is None:
+            removed.append(article_id)
+        elif old is not None and new is not None and not same_document(old, new):
+            updated.append(article_id)
+    return tuple(added), tuple(updated), tuple(removed)
+
+
 def changed_ids(
     before: dict[str, int], after: dict[str, int], old: object, new: object
-) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+) -> Changed:
     """(added, updated, removed) between two snapshots' id -> number maps and their EncodedDocuments.
 
-    An article counts as updated when its stored JSON differs; equal bytes are
-    equal documents, so only differing bytes are decoded (the two sides may be
-    encoded differently, e.g. with and without the unserved keys).
+    An article counts as updated when its stored JSON bytes differ; only those
+    are decoded and compared as documents (the two sides may be encoded
+    differently, e.g. with and without the unserved keys). A pass over every
+    id: the fallback when the write's own record (Snapshot.recorded) does not
+    follow the snapshot a server holds.
     """
     added = tuple(sorted(after.keys() - before.keys()))
     removed = tuple(sorted(before.keys() - after.keys()))
+    old_raw, old_starts, old_ends = old.spans()  # type: ignore[attr-defined]
+    new_raw, new_starts, new_ends = new.spans()  # type: ignore[attr-defined]
     updated = []
     for article_id in sorted(before.keys() & after.keys()):
         n, m = before[article_id], after[article_id]
-        if old.encoded(n) != new.encoded(m) and not same_document(old[n], new[m]):  # type: ignore[attr-defined, index]
+        if old_raw[old_starts[n] : old_ends[n]] != new_raw[new_starts[m] : new_ends[m]] and not same_document(
+            old[n], new[m]  # type: ignore[index]
+        ):
             updated.append(article_id)
     return added, tuple(updated), removed
 

@@ -72,9 +72,9 @@ class EncodedDocuments(Sequence[Document]):
     def __len__(self) -> int:
         return len(self._starts)
 
-    def encoded(self, n: int) -> memoryview:
-        """Document n's JSON as it lies in the buffer (no copy, nothing decoded)."""
-        return self._buffer[int(self._starts[n]) : int(self._ends[n])]
+    def spans(self) -> tuple[bytes, list[int], list[int]]:
+        """The buffer and where each document's JSON lies in it (to compare documents without decoding)."""
+        return self._buffer.obj, self._starts.tolist(), self._ends.tolist()  # type: ignore[return-value]
 
     def __getitem__(self, n: int) -> Document:  # type: ignore[override]
         with self._lock:

@@ -26,7 +26,7 @@ from psycopg.types.json import Jsonb
 
 from graph.store import pg_rollup
 from graph.store.base import Document, WriteResult
-from graph.store.changes import same_document
+from graph.store.changes import classify
 from graph.store.pg_rows import COLUMNS, DERIVATION, Row, article_id, best_name, derive
 
 if TYPE_CHECKING:
@@ -292,13 +292,11 @@ async def _record_changes(
     """Record what this write changes (before it changes it) in ng_changes; returns the record's seq."""
     cursor = await conn.execute("SELECT id, doc FROM ng_articles WHERE id = ANY(%s)", (ids,))
     before = {article_id: doc for article_id, doc in await cursor.fetchall()}
-    added = sorted(i for i in latest if i not in before)
-    updated = sorted(i for i in latest if i in before and not same_document(before[i], latest[i]))
-    removed = sorted(i for i in delete_ids if i in before and i not in latest)
+    added, updated, removed = classify({i: before.get(i) for i in ids}, latest.get)
     await conn.execute("DELETE FROM ng_changes WHERE made_at < now() - %s::interval", (CHANGES_KEPT,))
     cursor = await conn.execute(
         "INSERT INTO ng_changes (version, added, updated, removed, before) VALUES (%s, %s, %s, %s, %s) RETURNING seq",
-        (version, added, updated, removed, Jsonb({i: before[i] for i in updated + removed})),
+        (version, list(added), list(updated), list(removed), Jsonb({i: before[i] for i in updated + removed})),
     )
     row = await cursor.fetchone()
     assert row is not None

@@ -46,7 +46,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from graph.store.base import Document, SeedMark, StoreError, StoreUnavailable, WriteResult
-from graph.store.changes import ChangeSet, changed_ids
+from graph.store.changes import ChangeSet, changed_ids, classify
 from graph.store.encoded import EncodedDocuments
 from graph.store.memory import SEARCH_PREBUILD_MIN, Snapshot, SnapshotReader, derive_state
 
@@ -365,7 +365,11 @@ class TinyDBStore:
             for n in range(0, len(docs), max(1, len(docs) // SPOT_CHECKS)):
                 if docs.decode(n).get("id") != ids[n]:
                     return None
-            return Snapshot(docs, saved["version"], saved["state"])
+            snapshot = Snapshot(docs, saved["version"], saved["state"])
+            changes = saved.get("changes")
+            if isinstance(changes, list) and len(changes) == 4:
+                snapshot.recorded = (str(changes[0]), *(tuple(map(str, ids)) for ids in changes[1:]))  # type: ignore[assignment]
+            return snapshot
         except (OSError, ValueError, TypeError, AttributeError, KeyError):
             return None  # missing, stale or damaged: decode the database instead
 
@@ -406,10 +410,12 @@ class TinyDBStore:
 
         A write by this process installs its snapshot at once; one by another
         process is noticed by looking at the file every ``poll_seconds`` (a stat).
-        The previous snapshot is still in memory: it is the before-state, and the
-        changed ids come from comparing the two snapshots' stored bytes per id, so
-        several writes between two looks arrive as one change set, never as a
-        gap.
+        The previous snapshot is still in memory: it is the before-state. The
+        changed ids are those the write recorded (in the snapshot side file, or on
+        the snapshot it installed here) when it followed the version this server
+        held; otherwise (versions skipped between two looks, a file written by
+        stock TinyDB) they come from comparing the two snapshots' stored bytes per
+        id, so a write is never missed.
         """
         loop = asyncio.get_running_loop()
         pairs: asyncio.Queue[tuple[Snapshot, Snapshot]] = asyncio.Queue()
@@ -428,9 +434,13 @@ class TinyDBStore:
                     with contextlib.suppress(StoreError):
                         await self.reader()  # loads a file another process wrote (installed() is called)
                     continue
-                added, updated, removed = await asyncio.to_thread(
-                    changed_ids, previous.by_id, snapshot.by_id, previous.docs, snapshot.docs
-                )
+                recorded = snapshot.recorded
+                if recorded is not None and recorded[0] == previous.version:
+                    added, updated, removed = recorded[1:]  # what the write itself recorded
+                else:  # versions skipped, or a file written by other means: compare the snapshots
+                    added, updated, removed = await asyncio.to_thread(
+                        changed_ids, previous.by_id, snapshot.by_id, previous.docs, snapshot.docs
+                    )
                 changes = ChangeSet(
                     snapshot.version, added, updated, removed, SnapshotReader(previous), SnapshotReader(snapshot)
                 )
@@ -485,18 +495,23 @@ class TinyDBStore:
             doc_ids = {doc["id"]: key for key, doc in table.items() if "id" in doc}
             next_id = max((int(k) for k in table if k.isdigit()), default=0) + 1
             deleted = 0
+            touched: dict[str, Document | None] = {}  # each touched id's document before this write
             for article_id in deletes:
                 key = doc_ids.pop(article_id, None)
                 if key is not None:
-                    del table[key]
+                    touched.setdefault(article_id, table.pop(key))
                     deleted += 1
             for doc in upserts:
                 key = doc_ids.get(doc["id"])
                 if key is None:
+                    touched.setdefault(doc["id"], None)
                     key = str(next_id)
                     next_id += 1
                     doc_ids[doc["id"]] = key
+                else:
+                    touched.setdefault(doc["id"], table[key])
                 table[key] = doc
+            recorded = (_version(old), *classify(touched, lambda i: table[doc_ids[i]] if i in doc_ids else None))
             version = uuid.uuid4().hex
             # meta first: a reader can then check the version from the file's first bytes.
             data = {META: {"1": {"format": FORMAT, "version": version}}, ARTICLES: table}
@@ -509,17 +524,26 @@ class TinyDBStore:
             docs = EncodedDocuments(payload, [spans[k][0] for k in keys], [spans[k][1] for k in keys])
             state = derive_state([table[k] for k in keys])
             atomic_write(
-                self.path, payload, before_replace=lambda status: self._save_snapshot(docs, version, state, status)
+                self.path,
+                payload,
+                before_replace=lambda status: self._save_snapshot(docs, version, state, status, recorded),
             )
             snapshot = Snapshot(docs, version, state) if serving else None
+            if snapshot is not None:
+                snapshot.recorded = recorded
             signature = self._stat()
             self._data, self._data_signature = data, signature
             self._save_marks(table, version, signature)
         return WriteResult(written=len(upserts), deleted=deleted, version=version), snapshot, signature
 
-    def _save_snapshot(self, docs: EncodedDocuments, version: str, state: dict[str, Any], status: os.stat_result) -> None:
-        """The side file that lets a server start without decoding the database (see the module docstring)."""
+    def _save_snapshot(
+        self, docs: EncodedDocuments, version: str, state: dict[str, Any], status: os.stat_result, recorded: Any = None
+    ) -> None:
+        """The side file that lets a server start without decoding the database (see the module docstring);
+        it also names what the write changed (``recorded``), so a server that held the previous version
+        learns the changed ids without comparing the snapshots."""
         saved = {
+            "changes": recorded,
             "format": SNAPSHOT_FORMAT,
             "database": [status.st_ino, status.st_mtime_ns, status.st_size],
             "version": version,
