@@ -192,6 +192,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "http": Protocol,
         "timeout_keep_alive": limits.keep_alive_seconds,
         "h11_max_incomplete_event_size": head_bytes(limits),
+        # WebSocket upgrades (subscriptions, graph.subscriptions) pass through the h11 protocol to
+        # uvicorn's websockets one; a message is bounded like a request body.
+        "ws_max_size": limits.max_body_bytes,
         "log_level": "info",
         "access_log": False,
     }

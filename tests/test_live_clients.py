@@ -278,6 +278,14 @@ def test_connection_limit_and_subprotocol(tmp_path: Path, request: pytest.Fixtur
                 assert "the limit is 1 per server process" in refused.json()["errors"][0]["message"]
             with pytest.raises(websockets.InvalidStatus):
                 await websockets.connect(server.url.replace("http", "ws", 1), subprotocols=["graphql-ws"])
+            # A message is bounded like a request body (64 KiB by default).
+            while subscriptions(server)[0]:  # the first connection's end reached the server
+                await asyncio.sleep(0.05)
+            async with await _connect(server) as ws:
+                await ws.send(_subscribe(1, "subscription { articleChanges { id } }" + " " * 70_000))
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    await ws.recv()
+                assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
 
         asyncio.run(scenario())
 

@@ -220,7 +220,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 LATEST = MIGRATIONS[-1].version
-# The tables that hold data (all derived from ng_articles, emptied together when a database is emptied).
+# The tables that hold data (ng_articles, what is derived from it, and the change records of its
+# writes; emptied together when a database is emptied).
 DATA_TABLES = (
     "ng_articles",
     "ng_article_urls",
@@ -233,6 +234,7 @@ DATA_TABLES = (
     "ng_periods",
     "ng_period_facets",
     "ng_combos",
+    "ng_changes",
 )
 
 

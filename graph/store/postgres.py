@@ -29,6 +29,7 @@ as little as the answer needs:
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -80,6 +81,7 @@ from graph.store.pg_sql import (
     search_condition,
 )
 
+log = logging.getLogger("newsgraph.store")
 CONNECT_TIMEOUT_SECONDS = 10
 # How long a request waits for a pooled connection before its answer is a 503: well within the
 # execution time limit (5 s), so that a database that is down is never reported as the query
@@ -92,6 +94,8 @@ PROBE_INTERVAL_SECONDS = 0.5
 # What /healthz may say (no host or URL).
 DOWN_REASON = "PostgreSQL does not answer"
 POOL_MIN_SIZE = 1
+# How often a process whose database refuses LISTEN (a replica) tries again.
+REFUSED_LISTEN_RETRY_SECONDS = 60.0
 POOL_MAX_SIZE = 10
 INT_KEYS = frozenset({"quality", "heat", "articleCount"})
 
@@ -346,6 +350,9 @@ class PostgresStore:
                         )
             except psycopg.OperationalError:
                 await asyncio.sleep(poll_seconds)
+            except psycopg.Error as exc:  # e.g. a hot-standby replica, where LISTEN is refused
+                log.warning("cannot follow writes on %s (%s); subscriptions get no events from it", self.where, _reason(exc))
+                await asyncio.sleep(max(poll_seconds, REFUSED_LISTEN_RETRY_SECONDS))
 
     async def write(self, upserts: Sequence[Document], deletes: Sequence[str]) -> WriteResult:
         """All upserts and deletes in one transaction: committed together or not at all."""
