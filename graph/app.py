@@ -28,15 +28,17 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from graph import access, tracing
 from graph.access import AccessLog, configure_access_log
 from graph.cache import CachedAnswer, ResponseCache, etag_matches
 from graph.config import Settings
 from graph.errors import BAD_USER_INPUT, QUERY_TOO_COMPLEX
-from graph.executor import ALL_OPERATIONS, Executor, NotAllowed, Outcome, error_payload, internal_error
+from graph.executor import Executor, NotAllowed, Outcome, error_payload, internal_error
 from graph.graphiql import STATIC_PATH, graphiql_page, static_files
+from graph.live import Hub, TooMany
+from graph.subscriptions import EventStream, WebSocketEndpoint
 from graph.logs import configure_logging
 from graph.metrics import Metrics
 from graph.persisted import PersistedQueries, PersistedQueryError
@@ -54,6 +56,8 @@ JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 METHODS = "GET, POST"
 QUERY_ONLY = frozenset({OperationType.QUERY})
+NOT_STREAMED = frozenset({OperationType.QUERY, OperationType.MUTATION})
+EVENT_STREAM = "text/event-stream"
 
 
 class JSONBytes(Response):
@@ -269,6 +273,7 @@ class GraphQLEndpoint:
             TrustedDocuments.load(settings.trusted_documents) if settings.trusted_documents
             else PersistedQueries(settings.persisted_queries, settings.persisted_query_bytes)
         )
+        self.hub = Hub(self.executor, settings.limits, settings.introspection)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
@@ -285,6 +290,8 @@ class GraphQLEndpoint:
             return Response(not_allowed(request), 405, {"Allow": METHODS}, "text/plain")
         if self.settings.graphiql and wants_graphiql(request):
             return HTMLResponse(graphiql_page(reader_link=self.settings.frontend), headers={"Vary": "Accept"})
+        if EVENT_STREAM in request.headers.get("accept", ""):
+            return await self.event_stream(request)
         media = negotiate(request.headers.get("accept"))
         try:
             if media is None:
@@ -315,12 +322,8 @@ class GraphQLEndpoint:
                 # errors, or a timeout blaming the query), the answer is the server's 503.
                 raise Refusal.internal(503, "the store could not be read", failure)
         except NotTrusted as exc:
-            if self.metrics is not None:
-                self.metrics.untrusted.labels(exc.form).inc()
-            request.scope[OUTCOME] = "refused"
             # A request error (nothing ran): 400 with graphql-response+json, 200 with plain JSON (the spec's rule).
-            status = 400 if media == GRAPHQL_RESPONSE else 200
-            return self.refuse(Refusal(status, str(exc), exc.code), media or JSON)
+            return self.refuse_untrusted(request, exc, 400 if media == GRAPHQL_RESPONSE else 200, media or JSON)
         except Refusal as refusal:
             return self.refuse(refusal, media or JSON)
         except ClientDisconnect:
@@ -336,6 +339,41 @@ class GraphQLEndpoint:
             return self.answer(request, answer)
         request.scope[OUTCOME] = "errors" if outcome.kind == "ok" else "request_error"
         return self.render(outcome, media)
+
+    async def event_stream(self, request: Request) -> Any:
+        """GraphQL over SSE (graphql-sse, distinct connections mode): request errors and answers as events too."""
+        try:
+            if request.method == "GET":
+                params = params_from_query_string(request)
+            else:
+                limits = self.settings.limits
+                params = params_from_body(await read_body(request, limits.max_body_bytes, limits.read_timeout_seconds))
+            query = self.resolve(request, params)
+            reader = await self.reader(request)
+            feed = await self.hub.prepare(query, params.variables, params.operation_name, reader)
+            first = None
+            if isinstance(feed, Outcome):
+                feed, first = None, feed.payload
+            elif feed is None:  # a query (or mutation): one answer, as over POST
+                first = (await self.run(request, params, query, reader)).payload
+            try:
+                connection = self.hub.connect()
+            except TooMany as exc:
+                raise Refusal(503, str(exc), QUERY_TOO_COMPLEX) from None
+        except NotTrusted as exc:
+            return self.refuse_untrusted(request, exc, 400, JSON)
+        except Refusal as refusal:
+            return self.refuse(refusal, JSON)
+        except Exception as exc:  # noqa: BLE001 - anything unexpected is masked and logged
+            return self.refuse(Refusal.internal(500, "while starting an event stream", exc), JSON)
+
+    def refuse_untrusted(self, request: Request, exc: NotTrusted, status: int, media: str) -> Response:
+        """An operation outside the trusted documents: refused, and counted by how it was sent."""
+        if self.metrics is not None:
+            self.metrics.untrusted.labels(exc.form).inc()
+        request.scope[OUTCOME] = "refused"
+        return self.refuse(Refusal(status, str(exc), exc.code), media)
+        return EventStream(self.hub, connection, None if first is None else orjson.dumps(first).decode(), feed)
 
     async def reader(self, request: Request) -> Any:
         store: Store = request.app.state.store
@@ -365,10 +403,17 @@ class GraphQLEndpoint:
     async def run(self, request: Request, params: GraphQLParams, query: str, reader: Any) -> Outcome:
         """Execute against one reader of the newest data; only queries run over GET."""
         context = Context(reader=reader, limits=self.settings.limits)
-        allowed = QUERY_ONLY if request.method == "GET" else ALL_OPERATIONS
+        allowed = QUERY_ONLY if request.method == "GET" else NOT_STREAMED
         try:
             return await self.executor.run(query, params.variables, params.operation_name, context, allowed)
         except NotAllowed as exc:
+            if str(exc) == OperationType.SUBSCRIPTION.value:
+                message = (
+                    "subscription operations need a streaming transport: GraphQL over WebSocket "
+                    f"(graphql-transport-ws) or GraphQL over SSE (Accept: {EVENT_STREAM}) at /graphql"
+                )
+                error = error_payload(message, BAD_USER_INPUT)
+                return Outcome("request-error", {"errors": [error]}, errors=[error])
             message = f"{exc} operations cannot be sent with GET; use POST"
             raise Refusal(405, message, headers={"Allow": "POST"}) from None
 
@@ -454,16 +499,23 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         own = store is None
         app.state.store = open_store(settings) if own else store
         await app.state.store.open()
+        await endpoint.hub.start(app.state.store)
         try:
             yield
         finally:
+            await endpoint.hub.stop()
             if own:
                 await app.state.store.close()
 
     metrics = Metrics() if settings.metrics else None
+    endpoint = GraphQLEndpoint(settings, metrics)
+    if metrics is not None:
+        metrics.subscription_connections.set_function(lambda: endpoint.hub.connections)
+        metrics.subscriptions.set_function(lambda: endpoint.hub.subscriptions)
     routes: list[BaseRoute] = [
         # No methods= here: the endpoint answers every method itself (405 with Allow: GET, POST).
-        Route("/graphql", GraphQLEndpoint(settings, metrics)),
+        Route("/graphql", endpoint),
+        WebSocketRoute("/graphql", WebSocketEndpoint(endpoint.hub, endpoint.persisted)),
         Route("/healthz", healthz, methods=["GET"]),
     ]
     if metrics is not None:

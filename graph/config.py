@@ -42,6 +42,16 @@ class Limits:
     max_connections: int = 1000
     read_timeout_seconds: float = 10.0
     keep_alive_seconds: float = 5.0
+    # Live changes (graph.live): subscriptions one connection may hold, connections holding
+    # subscriptions (WebSocket or SSE) open at once per process, messages waiting for a client
+    # before it is disconnected as too slow (WebSocket close 4408, SSE stream ended), seconds
+    # between keep-alive pings, and how often a TinyDB server looks at the file for another
+    # process's write (and PostgreSQL's listener reconnects).
+    max_subscriptions_per_connection: int = 10
+    max_subscription_connections: int = 1000
+    subscription_buffer: int = 100
+    keep_alive_ping_seconds: float = 15.0
+    change_poll_seconds: float = 0.25
 
 
 @dataclass(frozen=True)

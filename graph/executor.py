@@ -222,6 +222,26 @@ class Executor:
         allowed: frozenset[OperationType] = ALL_OPERATIONS,
     ) -> Outcome:
         """Execute; raises NotAllowed before running an operation type not in ``allowed``."""
+        checked = await self.check(query, variables, operation_name, context, allowed)
+        if isinstance(checked, Outcome):
+            return checked
+        prepared, operation = checked
+        # Store work reads the deadline and the filter work limit from here (graph.budget).
+        budget = Budget(time.monotonic() + self.limits.timeout_seconds, self.limits.max_filter_work)
+        attributes = {"graphql.operation.name": operation_name or "", "graphql.operation.type": (
+            operation.operation.value if operation is not None else "")}
+        with spending(budget), tracing.span("graphql.execute", **attributes):
+            return await self._execute(query, prepared, operation, operation_name, variables, context, budget)
+
+    async def check(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        operation_name: str | None,
+        context: Any,
+        allowed: frozenset[OperationType] = ALL_OPERATIONS,
+    ) -> Outcome | tuple[Prepared, OperationDefinitionNode | None]:
+        """Parse, price and validate (a request error as an Outcome); raises NotAllowed as ``run``."""
         try:
             with tracing.span("graphql.parse"):
                 prepared = self.prepare(query)
@@ -243,13 +263,16 @@ class Executor:
                 prepared.errors = self._validate(document)
         if prepared.errors:
             return self._request_error([self._validation_error(e) for e in prepared.errors])
+        return prepared, operation
 
-        # Store work reads the deadline and the filter work limit from here (graph.budget).
+    async def run_event(
+        self, prepared: Prepared, variables: Mapping[str, Any] | None, operation_name: str | None, context: Any, event: Any
+    ) -> dict[str, Any]:
+        """The response to one subscription event (a checked subscription's selection over ``event``)."""
         budget = Budget(time.monotonic() + self.limits.timeout_seconds, self.limits.max_filter_work)
-        attributes = {"graphql.operation.name": operation_name or "", "graphql.operation.type": (
-            operation.operation.value if operation is not None else "")}
-        with spending(budget), tracing.span("graphql.execute", **attributes):
-            return await self._execute(query, prepared, operation, operation_name, variables, context, budget)
+        with spending(budget):
+            outcome = await self._execute("", prepared, None, operation_name, variables, context, budget, event)
+        return outcome.payload
 
     async def _execute(
         self,
@@ -260,6 +283,7 @@ class Executor:
         variables: Mapping[str, Any] | None,
         context: Any,
         budget: Budget,
+        root_value: Any = None,
     ) -> Outcome:
         document = prepared.document
         if self.compiled and operation is not None and operation.operation is OperationType.QUERY:
@@ -273,6 +297,7 @@ class Executor:
             result = execute(
                 self.schema,
                 document,
+                root_value=root_value,
                 context_value=context,
                 variable_values=dict(variables) if variables is not None else None,
                 operation_name=operation_name,

@@ -30,7 +30,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -61,6 +61,13 @@ class Metrics:
             "newsgraph_untrusted_documents_refused",
             "Operations refused for not being trusted documents (NEWSGRAPH_TRUSTED_DOCUMENTS), by how they were sent",
             ["form"], registry=self.registry,
+        )
+        self.subscription_connections = Gauge(
+            "newsgraph_subscription_connections", "Open connections holding subscriptions (WebSocket and SSE)",
+            registry=self.registry,
+        )
+        self.subscriptions = Gauge(
+            "newsgraph_subscriptions", "Subscriptions followed (articleChanges)", registry=self.registry
         )
         self.state = _StateCollector()
         self.registry.register(self.state)

@@ -218,6 +218,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "http": Protocol,
         "timeout_keep_alive": limits.keep_alive_seconds,
+        # WebSocket upgrades (subscriptions, graph.subscriptions) pass through the httptools protocol
+        # to uvicorn's websockets one; a message is bounded like a request body.
+        "ws_max_size": limits.max_body_bytes,
         "log_level": "info",
         "access_log": False,
     }

@@ -6,9 +6,10 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 
 from graph.schema.query import Query
+from graph.schema.subscription import Subscription
 from graph.schema.scalars import DATETIME_SCALAR, DateTime
 
-schema = strawberry.Schema(query=Query, config=StrawberryConfig(auto_camel_case=True, scalar_map={DateTime: DATETIME_SCALAR}))
+schema = strawberry.Schema(query=Query, subscription=Subscription, config=StrawberryConfig(auto_camel_case=True, scalar_map={DateTime: DATETIME_SCALAR}))
 
 
 def sdl() -> str:

@@ -8,7 +8,8 @@ store simply answers at once. Queries reach a store as data: a filter AST
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -18,6 +19,9 @@ from graph.search import SearchQuery
 
 if TYPE_CHECKING:
     from graph.stories import StoryQuery
+
+if TYPE_CHECKING:
+    from graph.store.changes import ChangeSet
 
 Document = dict[str, Any]
 
@@ -184,6 +188,11 @@ class Store(Protocol):
 
     async def write(self, upserts: Sequence[Document], deletes: Sequence[str]) -> WriteResult:
         """Replace/insert documents by id and delete ids, all at once or not at all."""
+        ...
+
+    def changes(self, poll_seconds: float, ready: asyncio.Event | None = None) -> AsyncIterator[ChangeSet]:
+        """Every committed write from now on, by any process, as a ChangeSet (graph.store.changes);
+        ``ready`` is set once every later write will be seen."""
         ...
 
 

@@ -72,6 +72,10 @@ class EncodedDocuments(Sequence[Document]):
     def __len__(self) -> int:
         return len(self._starts)
 
+    def spans(self) -> tuple[bytes, list[int], list[int]]:
+        """The buffer and where each document's JSON lies in it (to compare documents without decoding)."""
+        return self._buffer.obj, self._starts.tolist(), self._ends.tolist()  # type: ignore[return-value]
+
     def __getitem__(self, n: int) -> Document:  # type: ignore[override]
         with self._lock:
             doc = self._cache.lookup(n)

@@ -321,6 +321,8 @@ class Snapshot:
         """``docs`` in id order (usually EncodedDocuments) and their ``derive_state``."""
         self.version = version
         self.docs = docs
+        # (previous version, added, updated, removed) when the write that made it recorded them (TinyDB).
+        self.recorded: tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None = None
         columns: dict[str, list[Any]] = dict(state["columns"])
         if any(len(column) != len(docs) for column in columns.values()):
             raise ValueError("the saved columns do not match the documents")

@@ -213,9 +213,29 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(4, "stories: links by URL, story members, story summaries", pg_stories.MIGRATION_SQL),
+    Migration(
+        5,
+        "change records of writes, for live subscriptions (graph.live)",
+        """
+        -- One row per write: the ids it added, updated and removed, and the documents of the
+        -- updated and removed ones as they were before it (subscriptions match those). The write
+        -- NOTIFYs newsgraph_changes with 'seq version'; every serve process reads the row.
+        CREATE TABLE ng_changes (
+            seq bigserial PRIMARY KEY,
+            version text NOT NULL,
+            added text[] NOT NULL,
+            updated text[] NOT NULL,
+            removed text[] NOT NULL,
+            before jsonb NOT NULL,
+            made_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX ng_changes_made_at ON ng_changes (made_at);
+        """,
+    ),
 )
 LATEST = MIGRATIONS[-1].version
-# The tables that hold data (all derived from ng_articles, emptied together when a database is emptied).
+# The tables that hold data (ng_articles, what is derived from it, and the change records of its
+# writes; emptied together when a database is emptied).
 DATA_TABLES = (
     "ng_articles",
     "ng_article_urls",
@@ -229,6 +249,7 @@ DATA_TABLES = (
     "ng_period_facets",
     "ng_combos",
     *pg_stories.TABLES,
+    "ng_changes",
 )
 
 

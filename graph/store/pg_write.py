@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from psycopg.types.json import Jsonb
 
 from graph.search import phrase_lines, words
 from graph.store import pg_rollup, pg_stories
 from graph.store.base import Document, WriteResult
+from graph.store.changes import classify
 from graph.store.pg_rows import COLUMNS, DERIVATION, Row, article_id, best_name, derive
 
 if TYPE_CHECKING:
@@ -282,6 +284,28 @@ async def refresh_providers(conn: AsyncConnection, domains: Sequence[str]) -> No
     )
 
 
+CHANGES_CHANNEL = "newsgraph_changes"
+# Change records are read by listeners the moment the write commits; older ones are dropped.
+CHANGES_KEPT = "1 hour"
+
+
+async def _record_changes(
+    conn: AsyncConnection, version: str, latest: dict[str, Document], delete_ids: set[str], ids: list[str]
+) -> int:
+    """Record what this write changes (before it changes it) in ng_changes; returns the record's seq."""
+    cursor = await conn.execute("SELECT id, doc FROM ng_articles WHERE id = ANY(%s)", (ids,))
+    before = {article_id: doc for article_id, doc in await cursor.fetchall()}
+    added, updated, removed = classify({i: before.get(i) for i in ids}, latest.get)
+    await conn.execute("DELETE FROM ng_changes WHERE made_at < now() - %s::interval", (CHANGES_KEPT,))
+    cursor = await conn.execute(
+        "INSERT INTO ng_changes (version, added, updated, removed, before) VALUES (%s, %s, %s, %s, %s) RETURNING seq",
+        (version, list(added), list(updated), list(removed), Jsonb({i: before[i] for i in updated + removed})),
+    )
+    row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 async def write(conn: AsyncConnection, upserts: Sequence[Document], deletes: Sequence[str]) -> WriteResult:
     """Replace/insert documents by id and delete ids in one transaction (conn in autocommit mode)."""
     latest: dict[str, Document] = {}
@@ -303,6 +327,7 @@ async def write(conn: AsyncConnection, upserts: Sequence[Document], deletes: Seq
         existing = await cursor.fetchone()
         assert existing is not None
         deleted = int(existing[0])  # as the TinyDB store counts: deletes of ids that were stored
+        record = await _record_changes(conn, version, latest, delete_ids, ids)
         emptied = await _subtract_old(conn, ids)
         old_periods = await pg_rollup.before_write(conn, ids)
         old_stories = await pg_stories.before_write(conn, ids)
@@ -330,6 +355,8 @@ async def write(conn: AsyncConnection, upserts: Sequence[Document], deletes: Seq
             """,
             (version, tally.rows - gone[0], tally.length, gone[1]),
         )
+        # Delivered at commit, so a listener reads the write's data (graph.store.postgres.changes).
+        await conn.execute("SELECT pg_notify(%s, %s)", (CHANGES_CHANNEL, f"{record} {version}"))
     return WriteResult(written=len(upserts), deleted=deleted, version=version)
 
 

@@ -29,8 +29,9 @@ as little as the answer needs:
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -45,6 +46,8 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from graph import filters
 from graph.budget import current as current_budget
 from graph.store import pg_stories, pg_write
+from graph.store.changes import ChangeSet
+from graph.store.memory import Snapshot, SnapshotReader
 from graph.store.base import (
     FACET_FIELDS,
     INTERVALS,
@@ -79,6 +82,7 @@ from graph.store.pg_sql import (
     search_condition,
 )
 
+log = logging.getLogger("newsgraph.store")
 CONNECT_TIMEOUT_SECONDS = 10
 # How long a request waits for a pooled connection before its answer is a 503: well within the
 # execution time limit (5 s), so that a database that is down is never reported as the query
@@ -91,6 +95,8 @@ PROBE_INTERVAL_SECONDS = 0.5
 # What /healthz may say (no host or URL).
 DOWN_REASON = "PostgreSQL does not answer"
 POOL_MIN_SIZE = 1
+# How often a process whose database refuses LISTEN (a replica) tries again.
+REFUSED_LISTEN_RETRY_SECONDS = 60.0
 POOL_MAX_SIZE = 10
 INT_KEYS = frozenset({"quality", "heat", "articleCount"})
 
@@ -302,6 +308,52 @@ class PostgresStore:
         async with pool.connection() as conn:
             cursor = await conn.execute("SELECT id, seed_path, seed_hash FROM ng_articles")
             return {i: SeedMark(path or "", digest or "") for i, path, digest in await cursor.fetchall()}
+
+    async def changes(self, poll_seconds: float, ready: asyncio.Event | None = None) -> AsyncIterator[ChangeSet]:
+        """Each committed write, whichever process or machine made it (LISTEN newsgraph_changes).
+
+        The write transaction keeps a change record (ng_changes) and notifies at
+        commit; the record holds the updated and removed documents as they were,
+        which make the before-state (an in-memory snapshot of just those). When
+        the listening connection fails it is opened again every ``poll_seconds``;
+        writes in between are not delivered (no replay).
+        """
+        while True:
+            try:
+                conn = await _connect(self.database_url)
+            except StoreError:
+                await asyncio.sleep(poll_seconds)
+                continue
+            try:
+                async with conn:
+                    await conn.execute(f"LISTEN {pg_write.CHANGES_CHANNEL}")
+                    if ready is not None:
+                        ready.set()
+                    async for notice in conn.notifies():
+                        seq, _, version = notice.payload.partition(" ")
+                        # Read on a pooled connection: the listening one is busy delivering notices.
+                        async with (await self._opened()).connection() as reading:
+                            cursor = await reading.execute(
+                                "SELECT added, updated, removed, before FROM ng_changes WHERE seq = %s AND version = %s",
+                                (int(seq), version),
+                            )
+                            row = await cursor.fetchone()
+                        if row is None:
+                            continue  # another schema's write (the channel is per database), or pruned
+                        added, updated, removed, before = row
+                        yield ChangeSet(
+                            version,
+                            tuple(added),
+                            tuple(updated),
+                            tuple(removed),
+                            SnapshotReader(Snapshot.build(before.values(), f"before {version}")),
+                            await self.reader(),  # its statements read the newest committed data
+                        )
+            except psycopg.OperationalError:
+                await asyncio.sleep(poll_seconds)
+            except psycopg.Error as exc:  # e.g. a hot-standby replica, where LISTEN is refused
+                log.warning("cannot follow writes on %s (%s); subscriptions get no events from it", self.where, _reason(exc))
+                await asyncio.sleep(max(poll_seconds, REFUSED_LISTEN_RETRY_SECONDS))
 
     async def write(self, upserts: Sequence[Document], deletes: Sequence[str]) -> WriteResult:
         """All upserts and deletes in one transaction: committed together or not at all."""

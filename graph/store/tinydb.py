@@ -37,7 +37,7 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from graph.store.base import Document, SeedMark, StoreError, StoreUnavailable, WriteResult
+from graph.store.changes import ChangeSet, changed_ids, classify
 from graph.store.encoded import EncodedDocuments
 from graph.store.memory_stories import STORIES, as_table, regroup, saved_table
 from graph.store.memory import SEARCH_PREBUILD_MIN, Snapshot, SnapshotReader, derive_state
@@ -272,6 +273,8 @@ class TinyDBStore:
         # when the file has not changed since.
         self._data: dict[str, Any] | None = None
         self._data_signature: Signature | None = None
+        # Called with (previous, new) snapshot whenever a new data version is installed (changes()).
+        self._installed: list[Callable[[Snapshot, Snapshot], None]] = []
 
     async def open(self) -> None:
         """Read and check the database (an error names the file); build the snapshot unless preload=False."""
@@ -364,12 +367,20 @@ class TinyDBStore:
             for n in range(0, len(docs), max(1, len(docs) // SPOT_CHECKS)):
                 if docs.decode(n).get("id") != ids[n]:
                     return None
-            return Snapshot(docs, saved["version"], saved["state"])
+            snapshot = Snapshot(docs, saved["version"], saved["state"])
+            changes = saved.get("changes")
+            if isinstance(changes, list) and len(changes) == 4:
+                snapshot.recorded = (str(changes[0]), *(tuple(map(str, ids)) for ids in changes[1:]))  # type: ignore[assignment]
+            return snapshot
         except (OSError, ValueError, TypeError, AttributeError, KeyError):
             return None  # missing, stale or damaged: decode the database instead
 
     def _install(self, snapshot: Snapshot, signature: Signature | None) -> None:
+        previous = self._snapshot
         self._snapshot, self._signature = snapshot, signature
+        if previous is not None and previous.version != snapshot.version:
+            for installed in list(self._installed):
+                installed(previous, snapshot)
         if self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN:
             # Build the text indexes now, beside the server, so the first search does not wait for them.
             threading.Thread(target=snapshot.build_text_indexes, name="newsgraph-text-indexes", daemon=True).start()
@@ -395,6 +406,50 @@ class TinyDBStore:
                 await asyncio.wait_for(asyncio.shield(self._reload), RELOAD_WAIT_SECONDS)
         assert self._snapshot is not None
         return SnapshotReader(self._snapshot)
+
+    async def changes(self, poll_seconds: float, ready: asyncio.Event | None = None) -> AsyncIterator[ChangeSet]:
+        """Each new data version as it is installed, with what changed (see graph.store.changes).
+
+        A write by this process installs its snapshot at once; one by another
+        process is noticed by looking at the file every ``poll_seconds`` (a stat).
+        The previous snapshot is still in memory: it is the before-state. The
+        changed ids are those the write recorded (in the snapshot side file, or on
+        the snapshot it installed here) when it followed the version this server
+        held; otherwise (versions skipped between two looks, a file written by
+        stock TinyDB) they come from comparing the two snapshots' stored bytes per
+        id, so a write is never missed.
+        """
+        loop = asyncio.get_running_loop()
+        pairs: asyncio.Queue[tuple[Snapshot, Snapshot]] = asyncio.Queue()
+
+        def installed(previous: Snapshot, snapshot: Snapshot) -> None:
+            loop.call_soon_threadsafe(pairs.put_nowait, (previous, snapshot))
+
+        self._installed.append(installed)
+        if ready is not None:
+            ready.set()
+        try:
+            while True:
+                try:
+                    previous, snapshot = await asyncio.wait_for(pairs.get(), poll_seconds)
+                except TimeoutError:
+                    with contextlib.suppress(StoreError):
+                        await self.reader()  # loads a file another process wrote (installed() is called)
+                    continue
+                recorded = snapshot.recorded
+                if recorded is not None and recorded[0] == previous.version:
+                    added, updated, removed = recorded[1:]  # what the write itself recorded
+                else:  # versions skipped, or a file written by other means: compare the snapshots
+                    added, updated, removed = await asyncio.to_thread(
+                        changed_ids, previous.by_id, snapshot.by_id, previous.docs, snapshot.docs
+                    )
+                changes = ChangeSet(
+                    snapshot.version, added, updated, removed, SnapshotReader(previous), SnapshotReader(snapshot)
+                )
+                if changes:
+                    yield changes
+        finally:
+            self._installed.remove(installed)
 
     async def seed_marks(self) -> dict[str, SeedMark]:
         await asyncio.to_thread(self._remove_leftovers_if_idle)
@@ -443,24 +498,29 @@ class TinyDBStore:
             next_id = max((int(k) for k in table if k.isdigit()), default=0) + 1
             deleted = 0
             old_stories = saved_table(old, doc_ids.keys())
-            changed = [*deletes, *(doc["id"] for doc in upserts)]
-            previous = {i: table[doc_ids[i]] for i in changed if i in doc_ids}
+            touched: dict[str, Document | None] = {}  # each touched id's document before this write
             for article_id in deletes:
                 key = doc_ids.pop(article_id, None)
                 if key is not None:
-                    del table[key]
+                    touched.setdefault(article_id, table.pop(key))
                     deleted += 1
             for doc in upserts:
                 key = doc_ids.get(doc["id"])
                 if key is None:
+                    touched.setdefault(doc["id"], None)
                     key = str(next_id)
                     next_id += 1
                     doc_ids[doc["id"]] = key
+                else:
+                    touched.setdefault(doc["id"], table[key])
                 table[key] = doc
             keys = sorted(doc_ids.values(), key=lambda key: table[key]["id"])
             ordered = [table[k] for k in keys]
             by_id = {doc["id"]: doc for doc in ordered}
+            changed = [*deletes, *(doc["id"] for doc in upserts)]
+            previous = {i: doc for i, doc in touched.items() if doc is not None}
             stories = regroup(by_id, old_stories, changed, previous)
+            recorded = (_version(old), *classify(touched, by_id.get))
             version = uuid.uuid4().hex
             # meta first: a reader can then check the version from the file's first bytes.
             data = {META: {"1": {"format": FORMAT, "version": version}}, ARTICLES: table, STORIES: as_table(stories)}
@@ -472,17 +532,26 @@ class TinyDBStore:
             docs = EncodedDocuments(payload, [spans[k][0] for k in keys], [spans[k][1] for k in keys])
             state = derive_state(ordered, stories)
             atomic_write(
-                self.path, payload, before_replace=lambda status: self._save_snapshot(docs, version, state, status)
+                self.path,
+                payload,
+                before_replace=lambda status: self._save_snapshot(docs, version, state, status, recorded),
             )
             snapshot = Snapshot(docs, version, state) if serving else None
+            if snapshot is not None:
+                snapshot.recorded = recorded
             signature = self._stat()
             self._data, self._data_signature = data, signature
             self._save_marks(table, version, signature)
         return WriteResult(written=len(upserts), deleted=deleted, version=version), snapshot, signature
 
-    def _save_snapshot(self, docs: EncodedDocuments, version: str, state: dict[str, Any], status: os.stat_result) -> None:
-        """The side file that lets a server start without decoding the database (see the module docstring)."""
+    def _save_snapshot(
+        self, docs: EncodedDocuments, version: str, state: dict[str, Any], status: os.stat_result, recorded: Any = None
+    ) -> None:
+        """The side file that lets a server start without decoding the database (see the module docstring);
+        it also names what the write changed (``recorded``), so a server that held the previous version
+        learns the changed ids without comparing the snapshots."""
         saved = {
+            "changes": recorded,
             "format": SNAPSHOT_FORMAT,
             "database": [status.st_ino, status.st_mtime_ns, status.st_size],
             "version": version,
