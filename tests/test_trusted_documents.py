@@ -201,3 +201,47 @@ def test_a_manifest_written_by_graphql_codegen_client_preset(workdir, tmp_path):
         assert server.post({"documentId": document_id}).json() == {"data": expected}
         assert server.data(text) == expected
         refused(server.post({"query": LATEST}))  # the same operation, but not the text codegen wrote
+
+
+FEED = "subscription Feed { articleChanges { kind id } }\n"
+
+
+def test_subscriptions_run_only_trusted_documents_too(tmp_path):
+    """WebSocket and SSE subscriptions go through the same allowlist as requests (by text or by id)."""
+    import asyncio
+
+    import websockets
+
+    write_db(tmp_path / "db.json", [article(id="a0", title="Title 0")])
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({sha(FEED): FEED}), encoding="utf-8")
+    with running_server(tmp_path / "db.json", "--trusted-documents", str(manifest)) as server:
+
+        async def scenario() -> list[dict]:
+            url = server.url.replace("http", "ws", 1)
+            async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:
+                await ws.send(json.dumps({"type": "connection_init"}))
+                assert json.loads(await ws.recv()) == {"type": "connection_ack"}
+                subscribe = [
+                    {"query": "subscription { articleChanges { id } }"},  # not trusted
+                    {"documentId": f"sha256:{sha(FEED)}"},  # trusted, by id
+                    {"query": FEED},  # trusted, by text
+                    {"query": UNTRUSTED},  # a query: refused as over HTTP
+                ]
+                for n, payload in enumerate(subscribe):
+                    await ws.send(json.dumps({"id": str(n), "type": "subscribe", "payload": payload}))
+                await ws.send(json.dumps({"type": "ping"}))
+                replies = []
+                while (reply := json.loads(await ws.recv())) != {"type": "pong"}:
+                    replies.append(reply)
+                return replies
+
+        replies = asyncio.run(scenario())
+        # Only the refusals answer before the ping; the trusted subscriptions are live and silent.
+        assert [(r["id"], r["type"], r["payload"][0]["extensions"]["code"]) for r in replies] == [
+            ("0", "error", "PERSISTED_QUERY_NOT_ALLOWED"),
+            ("3", "error", "PERSISTED_QUERY_NOT_ALLOWED"),
+        ]
+        stream = server.post({"query": "subscription { articleChanges { id } }"}, accept="text/event-stream")
+        assert stream.status_code == 400
+        assert stream.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_ALLOWED"
