@@ -104,6 +104,23 @@ class Refusal(Exception):
 # ---- content negotiation -------------------------------------------------------------------------
 
 
+def _ranges(accept: str) -> list[tuple[str, float]]:
+    """An Accept header's media ranges, lowercased, with their quality (1 when not given)."""
+    ranges = []
+    for part in accept.split(","):
+        pieces = [p.strip() for p in part.split(";")]
+        quality = 1.0
+        for parameter in pieces[1:]:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        ranges.append((pieces[0].lower(), quality))
+    return ranges
+
+
 def negotiate(accept: str | None) -> str | None:
     """The response media type for an Accept header, or None when nothing it accepts can be given.
 
@@ -114,17 +131,7 @@ def negotiate(accept: str | None) -> str | None:
     if accept is None or not accept.strip():
         return JSON
     best: tuple[float, int, str] | None = None
-    for part in accept.split(","):
-        pieces = [p.strip() for p in part.split(";")]
-        media = pieces[0].lower()
-        quality = 1.0
-        for parameter in pieces[1:]:
-            name, _, value = parameter.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
+    for media, quality in _ranges(accept):
         if quality <= 0:
             continue
         if media == GRAPHQL_RESPONSE:
@@ -135,7 +142,19 @@ def negotiate(accept: str | None) -> str | None:
             continue
         if best is None or candidate[:2] > best[:2]:
             best = candidate
-    return best[2] if best else None
+    return None if best is None else best[2]
+
+
+def wants_event_stream(accept: str | None) -> bool:
+    """Whether to answer as GraphQL over SSE: text/event-stream is preferred over every JSON type the
+    header accepts. graphql-sse clients name it alone; clients such as urql list it after the JSON
+    types for every request, and their queries get JSON (and the response cache) as before."""
+    if accept is None or EVENT_STREAM not in accept.lower():
+        return False
+    ranges = _ranges(accept)
+    stream = max((q for media, q in ranges if media == EVENT_STREAM), default=0.0)
+    as_json = max((q for media, q in ranges if media in (GRAPHQL_RESPONSE, JSON, "application/*", "*/*")), default=0.0)
+    return stream > 0 and stream > as_json
 
 
 def wants_graphiql(request: Request) -> bool:
@@ -290,7 +309,7 @@ class GraphQLEndpoint:
             return Response(not_allowed(request), 405, {"Allow": METHODS}, "text/plain")
         if self.settings.graphiql and wants_graphiql(request):
             return HTMLResponse(graphiql_page(reader_link=self.settings.frontend), headers={"Vary": "Accept"})
-        if EVENT_STREAM in request.headers.get("accept", ""):
+        if wants_event_stream(request.headers.get("accept")):
             return await self.event_stream(request)
         media = negotiate(request.headers.get("accept"))
         try:
@@ -366,6 +385,7 @@ class GraphQLEndpoint:
             return self.refuse(refusal, JSON)
         except Exception as exc:  # noqa: BLE001 - anything unexpected is masked and logged
             return self.refuse(Refusal.internal(500, "while starting an event stream", exc), JSON)
+        return EventStream(self.hub, connection, None if first is None else orjson.dumps(first).decode(), feed)
 
     def refuse_untrusted(self, request: Request, exc: NotTrusted, status: int, media: str) -> Response:
         """An operation outside the trusted documents: refused, and counted by how it was sent."""
@@ -373,7 +393,6 @@ class GraphQLEndpoint:
             self.metrics.untrusted.labels(exc.form).inc()
         request.scope[OUTCOME] = "refused"
         return self.refuse(Refusal(status, str(exc), exc.code), media)
-        return EventStream(self.hub, connection, None if first is None else orjson.dumps(first).decode(), feed)
 
     async def reader(self, request: Request) -> Any:
         store: Store = request.app.state.store

@@ -3,6 +3,8 @@ GET and POST, refusals, GraphiQL, introspection switches and CORS."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import article
@@ -53,6 +55,10 @@ def errors(response) -> list[tuple[str, str]]:
         (f"{GRAPHQL_RESPONSE};q=0.5, {JSON}", JSON),
         (f"{JSON}, {GRAPHQL_RESPONSE}", GRAPHQL_RESPONSE),
         (f"text/html, {GRAPHQL_RESPONSE};q=0.1", GRAPHQL_RESPONSE),
+        # urql's Accept on every request: JSON types first, text/event-stream after them.
+        (f"{GRAPHQL_RESPONSE}, application/graphql+json, {JSON}, text/event-stream, multipart/mixed", GRAPHQL_RESPONSE),
+        (f"text/event-stream, {JSON}", JSON),  # equal preference: the spec's JSON
+        (f"text/event-stream;q=0.5, {JSON}", JSON),
     ],
 )
 def test_the_response_media_type_follows_accept(server, accept, expected):
@@ -61,6 +67,13 @@ def test_the_response_media_type_follows_accept(server, accept, expected):
     assert media(response) == expected
     assert response.json() == {"data": DATA}
     assert response.headers["vary"] == "Accept"
+
+
+def test_event_streams_are_for_clients_that_prefer_them(server):
+    for accept in ("text/event-stream", f"text/event-stream, {JSON};q=0.5"):
+        response = server.post({"query": QUERY}, accept=accept)
+        assert (response.status_code, media(response)) == (200, "text/event-stream")
+        assert f'data: {{"data":{json.dumps(DATA, separators=(",", ":"))}}}' in response.text
 
 
 def test_nothing_acceptable_is_406(server):
