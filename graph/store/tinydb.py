@@ -47,7 +47,7 @@ from tinydb.storages import Storage
 
 from graph.store.base import Document, SeedMark, StoreError, StoreUnavailable, WriteResult
 from graph.store.encoded import EncodedDocuments
-from graph.store.memory_stories import STORIES, as_table, regroup, saved_table
+from graph.store.memory_stories import STORIES, as_table, gc_paused, regroup, saved_table
 from graph.store.memory import SEARCH_PREBUILD_MIN, Snapshot, SnapshotReader, derive_state
 
 FORMAT = 1
@@ -442,7 +442,8 @@ class TinyDBStore:
             doc_ids = {doc["id"]: key for key, doc in table.items() if "id" in doc}
             next_id = max((int(k) for k in table if k.isdigit()), default=0) + 1
             deleted = 0
-            old_stories = saved_table(old, doc_ids.keys())
+            with gc_paused():
+                old_stories = saved_table(old, doc_ids.keys())
             changed = [*deletes, *(doc["id"] for doc in upserts)]
             previous = {i: table[doc_ids[i]] for i in changed if i in doc_ids}
             for article_id in deletes:
@@ -460,7 +461,8 @@ class TinyDBStore:
             keys = sorted(doc_ids.values(), key=lambda key: table[key]["id"])
             ordered = [table[k] for k in keys]
             by_id = {doc["id"]: doc for doc in ordered}
-            stories = regroup(by_id, old_stories, changed, previous)
+            with gc_paused():
+                stories = regroup(by_id, old_stories, changed, previous)
             version = uuid.uuid4().hex
             # meta first: a reader can then check the version from the file's first bytes.
             data = {META: {"1": {"format": FORMAT, "version": version}}, ARTICLES: table, STORIES: as_table(stories)}
