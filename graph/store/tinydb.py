@@ -48,7 +48,7 @@ from tinydb.storages import Storage
 from graph.store.base import Document, SeedMark, StoreError, StoreUnavailable, WriteResult
 from graph.store.changes import ChangeSet, changed_ids, classify
 from graph.store.encoded import EncodedDocuments
-from graph.store.memory_stories import STORIES, as_table, regroup, saved_table
+from graph.store.memory_stories import STORIES, as_table, gc_paused, regroup, saved_table
 from graph.store.memory import SEARCH_PREBUILD_MIN, Snapshot, SnapshotReader, derive_state
 
 FORMAT = 1
@@ -497,7 +497,8 @@ class TinyDBStore:
             doc_ids = {doc["id"]: key for key, doc in table.items() if "id" in doc}
             next_id = max((int(k) for k in table if k.isdigit()), default=0) + 1
             deleted = 0
-            old_stories = saved_table(old, doc_ids.keys())
+            with gc_paused():
+                old_stories = saved_table(old, doc_ids.keys())
             touched: dict[str, Document | None] = {}  # each touched id's document before this write
             for article_id in deletes:
                 key = doc_ids.pop(article_id, None)
@@ -519,7 +520,8 @@ class TinyDBStore:
             by_id = {doc["id"]: doc for doc in ordered}
             changed = [*deletes, *(doc["id"] for doc in upserts)]
             previous = {i: doc for i, doc in touched.items() if doc is not None}
-            stories = regroup(by_id, old_stories, changed, previous)
+            with gc_paused():
+                stories = regroup(by_id, old_stories, changed, previous)
             recorded = (_version(old), *classify(touched, by_id.get))
             version = uuid.uuid4().hex
             # meta first: a reader can then check the version from the file's first bytes.
