@@ -83,7 +83,8 @@ def wait_for_subscriptions(server: Server, count: int, clients: list[subprocess.
     while subscriptions(server)[1] < count:
         for client in clients:
             if client.poll() is not None:
-                raise AssertionError(f"a client exited early: {client.stdout.read() if client.stdout else ''}{client.stderr.read() if client.stderr else ''}")
+                out, err = client.communicate()  # reads and closes its pipes (no file left for the GC to warn of)
+                raise AssertionError(f"a client exited early: {out}{err}")
         assert time.monotonic() < deadline, f"{count} subscriptions never arrived:\n{server.log()}"
         time.sleep(0.05)
 
