@@ -21,7 +21,13 @@ around is flagged ``WRAPPED``):
       with totalCount;
   (g) the same kind of search with facets;
   (h) a broad filter (published, a minimum quality, a 1-2 year window) with
-      every facet.
+      every facet;
+  (i) the stories with an article in a 30-day window (headline, providers,
+      coverageCount), 20 + totalCount;
+  (j) the search of (f) with two snippets per result;
+  (k) that search with one of an article's topics picked and a sidebar of
+      disjunctive facets (topics, providers with names, categories, months).
+  (i)-(k) use fields of the next contract that no peer has: newsgraph alone.
 
 newsgraph runs with the response cache off (NEWSGRAPH_RESPONSE_CACHE=0) and
 /metrics on; beside every row the hit rate of each server cache during that
@@ -60,7 +66,8 @@ CHECKED = 5  # bodies of each kind sent before the rows: checked for errors, tot
 CHAIN_PAGES = 5
 PAGE_ORDER = (OrderKey("publishedDateTime", True), OrderKey("id"))
 # Bodies per row and second of --duration: above what each kind reached on this machine, so no row wraps.
-BODIES_PER_SECOND = {"a": 9000, "b": 6000, "c": 4000, "d": 3000, "e": 2000, "f": 3000, "g": 2000, "h": 1000}
+BODIES_PER_SECOND = {"a": 9000, "b": 6000, "c": 4000, "d": 3000, "e": 2000, "f": 3000, "g": 2000, "h": 1000,
+                     "i": 2000, "j": 2000, "k": 2000}
 CACHES = ("response", "persisted_queries", "parsed_documents", "plan", "match", "facet", "provider_match",
           "decoded_documents")
 CACHE_SHORT = {"response": "resp", "persisted_queries": "apq", "parsed_documents": "parse", "plan": "plan",
@@ -125,6 +132,30 @@ BROAD_FACETS = """query BroadFacets($from: DateTime!, $to: DateTime!, $quality: 
   }
 }"""
 
+# The kinds of the next contract (issue 15): the peers have no such fields, so newsgraph alone runs them.
+STORIES_PAGE = """query StoriesPage($from: DateTime!, $to: DateTime!) {
+  stories(where: {publishedDateTime: {gte: $from, lt: $to}}, first: 20) {
+    totalCount
+    nodes { id headline articleCount coverageCount providers { name } lastPublishedDateTime }
+  }
+}"""
+SEARCH_SNIPPETS = """query SearchSnippets($q: String!) {
+  articles(search: $q, first: 10) {
+    totalCount
+    nodes { id title snippets(search: $q, first: 2) { field text highlights { start end } } }
+  }
+}"""
+SEARCH_SIDEBAR = """query SearchSidebar($q: String!, $topic: String!) {
+  articles(search: $q, where: {topics: {has: $topic}}, first: 10) {
+    totalCount
+    nodes { id title }
+    disjunctiveFacets {
+      topics(first: 10) { value count } providers(first: 10) { value count provider { name } }
+      categories { value count } histogram(interval: MONTH) { value count }
+    }
+  }
+}"""
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -132,6 +163,7 @@ class Kind:
     name: str
     query: str
     search: bool = False  # peers' search semantics differ (said beside the checks)
+    newsgraph_only: bool = False  # fields of the next contract, which no peer has
 
 
 KINDS = (
@@ -143,6 +175,9 @@ KINDS = (
     Kind("f", "(f) search 1-3 words", SEARCH, search=True),
     Kind("g", "(g) search + facets", SEARCH_FACETS, search=True),
     Kind("h", "(h) broad + all facets", BROAD_FACETS),
+    Kind("i", "(i) stories, 30 days", STORIES_PAGE, newsgraph_only=True),
+    Kind("j", "(j) search + snippets", SEARCH_SNIPPETS, search=True, newsgraph_only=True),
+    Kind("k", "(k) search + disj. facets", SEARCH_SIDEBAR, search=True, newsgraph_only=True),
 )
 
 
@@ -240,7 +275,7 @@ def variables(kind: str, corpus: Corpus, n: int, rng: random.Random) -> list[dic
             return {"topic": rng.choice(topics), "gte": low, "lte": min(100, low + rng.randrange(5, 40))}
 
         return _distinct(topic_range, n)
-    if kind == "d":
+    if kind in ("d", "i"):
 
         def window() -> dict[str, Any]:
             start = _moment(rng)
@@ -260,16 +295,18 @@ def variables(kind: str, corpus: Corpus, n: int, rng: random.Random) -> list[dic
             return {"text": word}
 
         return _distinct(title_part, n)
-    if kind in ("f", "g"):
+    if kind in ("f", "g", "j", "k"):
 
         def search() -> dict[str, Any] | None:
             doc = rng.choice(docs)
             words = WORD.findall(doc["title"] + " " + (doc.get("excerpt") or ""))
-            if not words:
+            if not words or (kind == "k" and not doc.get("topics")):
                 return None
             picked = rng.sample(words, min(len(words), rng.randint(1, 3)))
             last = picked[-1]
             picked[-1] = last[: rng.randint(3, max(3, len(last) - 1))] + "*"
+            if kind == "k":  # a sidebar with one of the article's topics picked
+                return {"q": " ".join(picked), "topic": rng.choice(doc["topics"])}
             return {"q": " ".join(picked)}
 
         return _distinct(search, n)
@@ -330,6 +367,8 @@ class Target:
             return 1 if payload["data"]["article"] else 0
         if kind.key == "b":
             return len(payload["data"]["articles"]["edges"])
+        if kind.key == "i":
+            return payload["data"]["stories"]["totalCount"]
         return payload["data"]["articles"]["totalCount"]
 
     def pids(self) -> list[int]:
@@ -497,6 +536,8 @@ def run_size(count: int, duration: float, connection_counts: list[int], kinds: l
                 out["notes"][name] = target.search_note
             for kind in kinds:
                 pool = pools[kind.key]
+                if kind.newsgraph_only and target.name != "newsgraph":
+                    continue
                 try:
                     if kind.key == "b":
                         check_cursors(target, kind, pool["check"])
@@ -576,7 +617,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,100000", help="corpus sizes, e.g. 10000,100000,1000000 (default: 10000,100000)")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per row (default: 5)")
     parser.add_argument("--connections", default="32", help="connection counts, e.g. 32,1 (default: 32)")
-    parser.add_argument("--kinds", default="abcdefgh", help="which kinds to run (default: abcdefgh)")
+    parser.add_argument("--kinds", default="abcdefghijk",
+                        help="which kinds to run (default: abcdefghijk; i-k are newsgraph's alone)")
     parser.add_argument("--peers", default="", help="peers to run beside newsgraph: postgraphile,datasette (default: none)")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
