@@ -129,8 +129,11 @@ class FieldPlan:
 class SelectionPlan:
     type_name: str
     fields: list[FieldPlan] = field(default_factory=list)
-    # Whether the fields' handlers may run at once: each facet is an independent store call (on
-    # PostgreSQL a statement per match set, and disjunctive facets ask for several match sets).
+    # Whether the fields' handlers may run at once when the reader's reads overlap (its
+    # ``overlapping_reads``): each facet is an independent store call (on PostgreSQL a statement per
+    # match set, and disjunctive facets ask for several match sets). The TinyDB reader computes in
+    # this process, where running them at once only added tasks and threads: 3.60 -> 4.25 ms for the
+    # mix's broad + all facets at 10k, in-process.
     concurrent: bool = False
 
 
@@ -320,7 +323,7 @@ async def _execute(plan: SelectionPlan, sources: list[Any], runtime: Runtime) ->
     outs: list[dict[str, Any]] = [{} for _ in sources]
     if time.monotonic() > runtime.deadline:
         raise TimeoutError("the execution time limit was reached")
-    if plan.concurrent and len(plan.fields) > 1:
+    if plan.concurrent and len(plan.fields) > 1 and getattr(runtime.reader, "overlapping_reads", False):
         found = iter(await asyncio.gather(*(_values(fp, sources, runtime) for fp in plan.fields)))
     else:
         found = None

@@ -573,6 +573,10 @@ class PostgresReader:
     is kept for the rest of that request.
     """
 
+    # Independent reads of one request (the facets of a sidebar) overlap: each is a statement of its
+    # own on a pooled connection, so running them at once saves round trips (graph.plan).
+    overlapping_reads = True
+
     def __init__(
         self,
         pool: AsyncConnectionPool,
