@@ -17,6 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from graph.config import Limits
 
 
 class DeadlineExceeded(TimeoutError):
@@ -49,6 +53,11 @@ class Budget:
         """Raise FilterTooCostly when ``work`` is over the limit."""
         if self.max_filter_work is not None and work > self.max_filter_work:
             raise FilterTooCostly(work, self.max_filter_work)
+
+
+def starting_now(limits: Limits) -> Budget:
+    """The budget of work that starts now under ``limits`` (a request, or one subscription event)."""
+    return Budget(time.monotonic() + limits.timeout_seconds, limits.max_filter_work)
 
 
 UNBOUNDED = Budget()

@@ -41,7 +41,7 @@ from graphql.validation.validate import ValidationAbortedError
 from graph import limits as query_limits
 from graph import tracing
 from graph.access import note_error_id
-from graph.budget import Budget, FilterTooCostly, spending
+from graph.budget import Budget, FilterTooCostly, spending, starting_now
 from graph.lru import LRU
 from graph.plan import PLAN_FALLBACKS, PlanCache, Runtime, directive_variables, run_plan
 from graph.config import Limits
@@ -227,7 +227,7 @@ class Executor:
             return checked
         prepared, operation = checked
         # Store work reads the deadline and the filter work limit from here (graph.budget).
-        budget = Budget(time.monotonic() + self.limits.timeout_seconds, self.limits.max_filter_work)
+        budget = starting_now(self.limits)
         attributes = {"graphql.operation.name": operation_name or "", "graphql.operation.type": (
             operation.operation.value if operation is not None else "")}
         with spending(budget), tracing.span("graphql.execute", **attributes):
@@ -269,7 +269,7 @@ class Executor:
         self, prepared: Prepared, variables: Mapping[str, Any] | None, operation_name: str | None, context: Any, event: Any
     ) -> dict[str, Any]:
         """The response to one subscription event (a checked subscription's selection over ``event``)."""
-        budget = Budget(time.monotonic() + self.limits.timeout_seconds, self.limits.max_filter_work)
+        budget = starting_now(self.limits)
         with spending(budget):
             outcome = await self._execute("", prepared, None, operation_name, variables, context, budget, event)
         return outcome.payload

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +32,7 @@ from graphql import ExecutionResult, GraphQLSchema, OperationType
 from graphql.execution import create_source_event_stream
 from graphql.execution.executor import Executor as GraphQLExecutor
 
-from graph.budget import Budget, spending
+from graph.budget import spending, starting_now
 from graph.config import Limits
 from graph.errors import BAD_USER_INPUT, QUERY_TOO_COMPLEX
 from graph.executor import ALL_OPERATIONS, Executor, Outcome, Prepared, error_payload, format_error, format_execution_error
@@ -187,7 +186,7 @@ class Hub:
                         subscriber.send(result)
 
     async def _events(self, changes: ChangeSet, query: ArticleQuery) -> list[tuple[ChangeKind, str]]:
-        budget = Budget(time.monotonic() + self.limits.timeout_seconds, self.limits.max_filter_work)
+        budget = starting_now(self.limits)
         with spending(budget):
             after = await matching_ids(changes.after, query, changes.added + changes.updated)
             before = await matching_ids(changes.before, query, changes.updated + changes.removed)

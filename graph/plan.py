@@ -46,6 +46,7 @@ from graphql.language import Node, VariableNode, Visitor, visit
 from graphql.execution.values import get_argument_values, get_directive_values, get_variable_values
 
 from graph import filters, search, snippets
+from graph.documents import RELATED_URL_FIELDS
 from graph.errors import UserInputError
 from graph.facets import FacetQueries, Selection, scoped
 from graph.filters import Compare, FilterError, ProviderIs
@@ -61,7 +62,6 @@ PLAN_CACHE_SIZE = 256
 # with tracemalloc: a 64 KB `where` compiles to ~1 MB of filter objects).
 PLAN_BYTES_PER_KEY_BYTE = 20
 DEFAULT_FACET_SIZE = 20
-RELATED_URL_FIELDS = ("webUrl", "ampWebUrl", "cdnAmpWebUrl")
 
 
 class Fallback(Exception):

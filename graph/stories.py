@@ -21,12 +21,11 @@ from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from graph.documents import RELATED_URL_FIELDS, URL_FIELDS
 from graph.filters import TRUE, Compare, Filter
 from graph.search import SearchQuery
 from graph.store.base import OrderKey
 
-OWN_URL_FIELDS = ("originalUrl", "webUrl", "ampWebUrl", "cdnAmpWebUrl")
-RELATED_URL_FIELDS = ("webUrl", "ampWebUrl", "cdnAmpWebUrl")
 STORY_SORT_FIELDS = ("lastPublishedDateTime", "firstPublishedDateTime", "articleCount", "coverageCount", "id")
 DEFAULT_STORY_ORDER = (OrderKey("lastPublishedDateTime", True), OrderKey("id"))
 DEFAULT_TOPICS = 20
@@ -49,7 +48,7 @@ def in_story(story_id: str) -> Filter:
 
 
 def own_urls(doc: Mapping[str, Any]) -> set[str]:
-    return {url for field in OWN_URL_FIELDS if isinstance(url := doc.get(field), str) and url}
+    return {url for field in URL_FIELDS if isinstance(url := doc.get(field), str) and url}
 
 
 def related_urls(doc: Mapping[str, Any]) -> set[str]:
@@ -220,7 +219,7 @@ def summarize(docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     items: list[Mapping[str, Any]] = []
     for doc in docs:
         get = doc.get
-        stored.update([url for field in OWN_URL_FIELDS if isinstance(url := get(field), str) and url])
+        stored.update(own_urls(doc))
         if domain := _domain(get("provider")):
             domains.append(domain)
         if get("topics"):

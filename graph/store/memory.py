@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from graph import filters
+from graph.documents import URL_FIELDS
 from graph.lru import LRU
 from graph.budget import current as current_budget
 from graph.filters import Filter
@@ -45,7 +46,6 @@ from graph.store.base import (
     bucket_start,
 )
 
-URL_FIELDS = ("originalUrl", "webUrl", "ampWebUrl", "cdnAmpWebUrl")
 MATCH_CACHE_SIZE = 1024
 # Bytes of match lists (and relevance scores) each snapshot's caches may hold.
 MATCH_CACHE_BYTES = 64 * 2**20

@@ -21,6 +21,7 @@ import numpy as np
 import orjson
 
 from graph import stories
+from graph.documents import RELATED_URL_FIELDS, URL_FIELDS
 from graph.store.base import Document, OrderKey, Page, Window
 
 STORIES = "stories"
@@ -49,7 +50,7 @@ class TableLinks:
         found: dict[str, list[tuple[str, bool]]] = {}
         if not wanted:
             return found
-        own_fields, related_fields = stories.OWN_URL_FIELDS, stories.RELATED_URL_FIELDS
+        own_fields, related_fields = URL_FIELDS, RELATED_URL_FIELDS
         # One pass over every article, testing only its URLs against the few wanted (no index to keep).
         for article, doc in self.docs.items():
             for field in own_fields:

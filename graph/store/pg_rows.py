@@ -29,7 +29,7 @@ import math
 
 import orjson
 
-from graph.documents import parse_datetime
+from graph.documents import URL_FIELDS, parse_datetime
 from graph.search import WEIGHTS, phrase_fields, phrase_lines, searchable_fields
 from graph.store.base import Document, StoreError
 
@@ -37,7 +37,6 @@ from graph.store.base import Document, StoreError
 # 2: search groups (word_groups).
 DERIVATION = 3
 
-URL_FIELDS = ("originalUrl", "webUrl", "ampWebUrl", "cdnAmpWebUrl")
 # Article text fields filters read casefolded (contains/startsWith/endsWith) from the filter view; the body
 # has its own column.
 FOLDED_ARTICLE_FIELDS = ("id", "title", "excerpt", "category", "type", "originalUrl", "webUrl")

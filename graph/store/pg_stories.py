@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from graph import stories
+from graph.documents import RELATED_URL_FIELDS, URL_FIELDS
 from graph.store.base import Document
 from graph.store.pg_sql import Ordering, _ordering
 
@@ -164,12 +165,12 @@ async def _insert_links(conn: AsyncConnection, docs: Sequence[Document]) -> None
 
 # What graph.stories.summarize reads of a document, and no more (related items without their
 # excerpts and images): a large story is summarized from a fraction of its documents' bytes.
-SUMMARY_FIELDS = ("title", "quality", "publishedDateTime", "provider", "topics", *stories.OWN_URL_FIELDS)
+SUMMARY_FIELDS = ("title", "quality", "publishedDateTime", "provider", "topics", *URL_FIELDS)
 SUMMARY_DOC = (
     "jsonb_build_object("
     + ", ".join(f"'{name}', a.doc->'{name}'" for name in SUMMARY_FIELDS)
     + ", 'related', (SELECT jsonb_agg(jsonb_build_object("
-    + ", ".join(f"'{name}', r->'{name}'" for name in (*stories.RELATED_URL_FIELDS, "provider"))
+    + ", ".join(f"'{name}', r->'{name}'" for name in (*RELATED_URL_FIELDS, "provider"))
     + ")) FROM jsonb_array_elements(CASE jsonb_typeof(a.doc->'related') WHEN 'array' "
     "THEN a.doc->'related' ELSE '[]'::jsonb END) AS r))::text"
 )
