@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -315,14 +315,7 @@ class GraphQLEndpoint:
         try:
             if media is None:
                 raise Refusal(406, f"not acceptable: this endpoint answers {GRAPHQL_RESPONSE} or {JSON}")
-            if request.method == "GET":
-                raw: bytes | str = request.url.query
-                parse_params = params_from_query_string
-                get_params: Any = lambda: parse_params(request)  # noqa: E731
-            else:
-                limits = self.settings.limits
-                raw = await read_body(request, limits.max_body_bytes, limits.read_timeout_seconds)
-                get_params = lambda: params_from_body(raw)  # noqa: E731
+            raw, get_params = await self.raw_params(request)
             reader = await self.reader(request)
             key = (request.method, media, raw)
             cached = self.cache.get(key, reader.version)
@@ -359,14 +352,19 @@ class GraphQLEndpoint:
         request.scope[OUTCOME] = "errors" if outcome.kind == "ok" else "request_error"
         return self.render(outcome, media)
 
+    async def raw_params(self, request: Request) -> tuple[bytes | str, Callable[[], GraphQLParams]]:
+        """The request's parameters as sent (the query string, or the body read within its limits: the
+        response cache's key) and how to parse them (only on a cache miss)."""
+        if request.method == "GET":
+            return request.url.query, lambda: params_from_query_string(request)
+        limits = self.settings.limits
+        raw = await read_body(request, limits.max_body_bytes, limits.read_timeout_seconds)
+        return raw, lambda: params_from_body(raw)
+
     async def event_stream(self, request: Request) -> Any:
         """GraphQL over SSE (graphql-sse, distinct connections mode): request errors and answers as events too."""
         try:
-            if request.method == "GET":
-                params = params_from_query_string(request)
-            else:
-                limits = self.settings.limits
-                params = params_from_body(await read_body(request, limits.max_body_bytes, limits.read_timeout_seconds))
+            params = (await self.raw_params(request))[1]()
             query = self.resolve(request, params)
             reader = await self.reader(request)
             feed = await self.hub.prepare(query, params.variables, params.operation_name, reader)
