@@ -11,7 +11,7 @@ around is flagged ``WRAPPED``):
   (a) article by id with provider, images and related items;
   (b) a provider's articles newest first, pages 1 to 5 by cursor (each chain
       starts before its own moment; the cursor of page k+1 is the end cursor
-      of page k, computed the way graph/schema/paging.py encodes cursors and
+      of page k, computed the way graph/paging.py encodes cursors and
       checked against the server on a sample of chains before the row);
   (c) a topic and a quality range, 20 articles with provider, images,
       related and totalCount;
@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.http_bench import WORK, WRK_DONE, Result, Server, newsgraph_server, post_raw, prepare, run_wrk
-from graph.schema.paging import encode_cursor
+from graph.paging import encode_cursor
 from graph.store.base import OrderKey
 
 WARM_SECONDS = 1.0  # of each kind, with bodies of its own, before a server's rows (JITs, plan caches, pools)

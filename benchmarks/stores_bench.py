@@ -188,8 +188,8 @@ def _database_url(given: str | None) -> tuple[str, Callable[[], None]]:
 async def run_size(count: int, seconds: float, base_url: str, workdir: Path) -> list[tuple[str, list[float], list[float]]]:
     import psycopg
 
-    from graph.store.postgres import PostgresStore
-    from graph.store.tinydb import TinyDBStore
+    from graph.store.postgres.store import PostgresStore
+    from graph.store.tinydb.store import TinyDBStore
 
     corpus = workdir / f"corpus-{count}"
     started = time.perf_counter()

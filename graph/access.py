@@ -112,7 +112,7 @@ def current() -> RequestRecord | None:
 
 
 def note_error_id(error_id: str) -> None:
-    """Put a masked error's id on the current request's line (graph.executor.internal_error)."""
+    """Put a masked error's id on the current request's line (graph.execution.executor.internal_error)."""
     record = _current.get()
     if record is not None:
         record.error_ids.append(error_id)

@@ -35,7 +35,7 @@ from graph.access import AccessLog, configure_access_log
 from graph.cache import CachedAnswer, ResponseCache, etag_matches
 from graph.config import Settings
 from graph.errors import BAD_USER_INPUT, QUERY_TOO_COMPLEX
-from graph.executor import Executor, NotAllowed, Outcome, error_payload, internal_error
+from graph.execution.executor import Executor, NotAllowed, Outcome, error_payload, internal_error
 from graph.graphiql import STATIC_PATH, graphiql_page, static_files
 from graph.live import Hub, TooMany
 from graph.subscriptions import EventStream, WebSocketEndpoint

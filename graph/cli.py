@@ -500,7 +500,7 @@ def _store_for_seeding(settings: Settings) -> Any:
 
     if settings.database_url:
         return open_store(settings)
-    from graph.store.tinydb import TinyDBStore
+    from graph.store.tinydb.store import TinyDBStore
 
     return TinyDBStore(settings.db, preload=False)
 
@@ -550,7 +550,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _create_empty_database(settings: Settings) -> None:
     """An empty TinyDB database at settings.db (serve --create), written as a seed writes."""
-    from graph.store.tinydb import TinyDBStore
+    from graph.store.tinydb.store import TinyDBStore
 
     async def create() -> None:
         store = TinyDBStore(settings.db, preload=False)
@@ -698,7 +698,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    from graph.store.postgres import describe_url, migrate_database
+    from graph.store.postgres.store import describe_url, migrate_database
 
     report = asyncio.run(migrate_database(settings.database_url, rebuild=args.rebuild))
     print(f"{describe_url(settings.database_url)}: {report.summary()}")

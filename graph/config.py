@@ -81,7 +81,7 @@ class Settings:
     persisted_query_bytes: int = 8 << 20
     # Bytes each query cache (parsed documents, compiled plans) may hold, estimated from the query.
     query_cache_bytes: int = 16 << 20
-    # The compiled execution path (graph.plan); off runs every query through graphql-core.
+    # The compiled execution path (graph.execution.plan); off runs every query through graphql-core.
     compiled_execution: bool = True
     # GET /metrics in the Prometheus text format (graph.metrics); off answers 404.
     metrics: bool = False

@@ -9,7 +9,7 @@ store's new snapshots, PostgreSQL's LISTEN/NOTIFY) and, for each write:
   the data before it;
 - executes each distinct subscription (document, operation, variables) once
   per event, over the data after the write, with the query limits and error
-  masking of queries (graph.executor);
+  masking of queries (graph.execution.executor);
 - hands the encoded result to every subscriber of that subscription.
 
 Subscribers belong to a Connection (a WebSocket, or one SSE response) whose
@@ -35,7 +35,7 @@ from graphql.execution.executor import Executor as GraphQLExecutor
 from graph.budget import spending, starting_now
 from graph.config import Limits
 from graph.errors import BAD_USER_INPUT, QUERY_TOO_COMPLEX
-from graph.executor import ALL_OPERATIONS, Executor, Outcome, Prepared, error_payload, format_error, format_execution_error
+from graph.execution.executor import ALL_OPERATIONS, Executor, Outcome, Prepared, error_payload, format_error, format_execution_error
 from graph.schema.context import Context
 from graph.schema.subscription import ArticleChange, ChangeKind, ChangeStream
 from graph.schema.types import Article

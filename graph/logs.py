@@ -7,7 +7,7 @@ lines (211 MB) in 40 s (issue 12). Repeats keeps such a log readable:
 
 - a line identical to one written less than WINDOW_SECONDS ago is dropped, and
   the next one written after the window says how many were dropped;
-- a masked error (``error id …: …``, see graph.executor.internal_error) is never
+- a masked error (``error id …: …``, see graph.execution.executor.internal_error) is never
   dropped, since its id must lead from a user's report to the log, but when the
   same failure was logged with its traceback in the window, it is one line that
   names the error id whose traceback it shares.
@@ -25,7 +25,7 @@ import orjson
 WINDOW_SECONDS = 60.0
 # Distinct lines remembered; past this the oldest are forgotten (and may be written again).
 MAX_REMEMBERED = 1024
-# The message graph.executor.internal_error logs; its first argument is the error id.
+# The message graph.execution.executor.internal_error logs; its first argument is the error id.
 ERROR_ID_MESSAGE = "error id %s: %s"
 # Loggers whose lines go through Repeats: ours, uvicorn's, and asyncio's (accept() failures).
 FILTERED_LOGGERS = ("newsgraph", "uvicorn", "uvicorn.error", "asyncio")

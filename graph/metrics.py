@@ -36,7 +36,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from graph.access import operation_name
 from graph.lru import CACHE_STATS
-from graph.plan import PLAN_FALLBACKS
+from graph.execution.plan import PLAN_FALLBACKS
 
 MAX_OPERATIONS = 200
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -26,7 +26,7 @@ import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from graph.errors import BAD_USER_INPUT
-from graph.executor import Outcome, error_payload, internal_error
+from graph.execution.executor import Outcome, error_payload, internal_error
 from graph.live import Connection, Feed, Hub, TooMany, too_many
 from graph.persisted import PersistedQueries, PersistedQueryError
 from graph.schema.context import Context

@@ -20,12 +20,12 @@ import pytest
 
 from graph.config import Limits
 from graph.documents import normalize
-from graph.executor import Executor
+from graph.execution.executor import Executor
 from graph.schema import schema
 from graph.schema.context import Context
 from graph.store.base import Store
-from graph.store.memory import Snapshot
-from graph.store.tinydb import TinyDBStore
+from graph.store.tinydb.snapshot import Snapshot
+from graph.store.tinydb.store import TinyDBStore
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -85,12 +85,12 @@ def make_store(
 
     def factory() -> Store:
         if store_kind == "tinydb":
-            from graph.store.tinydb import TinyDBStore
+            from graph.store.tinydb.store import TinyDBStore
 
             store: Store = TinyDBStore(tmp_path / f"db{len(opened)}" / "newsgraph.json")
         elif store_kind == "postgres":
             import pg
-            from graph.store.postgres import PostgresStore
+            from graph.store.postgres.store import PostgresStore
 
             # Each store gets its own empty schema in the test database.
             url = cleanup.enter_context(pg.recycled_schema(request.getfixturevalue("pg_url")))

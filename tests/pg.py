@@ -223,8 +223,8 @@ def with_search_path(url: str, schema: str) -> str:
     return f"{url}{separator}options={quote(f'-csearch_path={schema}', safe='')}"
 
 
-# The tables a store creates (graph.store.pg_schema) that hold data, emptied when a schema is recycled.
-from graph.store.pg_schema import DATA_TABLES  # noqa: E402
+# The tables a store creates (graph.store.postgres.migrations) that hold data, emptied when a schema is recycled.
+from graph.store.postgres.migrations import DATA_TABLES  # noqa: E402
 
 
 class Schemas:

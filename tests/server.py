@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from graph.store.tinydb import TinyDBStore
+from graph.store.tinydb.store import TinyDBStore
 
 STARTUP_SECONDS = 30.0
 JSON = "application/json"

@@ -18,7 +18,7 @@ import pytest
 from conftest import article
 from server import running_server, write_db
 
-from graph.store.postgres import PostgresStore
+from graph.store.postgres.store import PostgresStore
 
 COUNT_QUERY = "query ($w: ArticleFilter) { articles(where: $w, first: 1) { totalCount } }"
 TIMEOUT = 1.0

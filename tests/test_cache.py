@@ -201,7 +201,7 @@ def test_every_request_keyed_cache_stays_within_its_byte_budget(db):
     """The caches in-process, each fed far more than its budget."""
     from graph.cache import ResponseCache
     from graph.config import Limits
-    from graph.executor import Executor
+    from graph.execution.executor import Executor
     from graph.persisted import PersistedQueries
     from graph.schema import schema
 

@@ -42,9 +42,10 @@ from test_filters_property import (
     string_filter,
 )
 
-from graph import filters, limits
+from graph import filters
+from graph.execution import limits
 from graph.config import Limits
-from graph.plan import Fallback, PlanCache, Runtime, run_plan
+from graph.execution.plan import Fallback, PlanCache, Runtime, run_plan
 from graph.schema import schema
 from graph.schema.context import Context
 

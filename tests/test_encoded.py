@@ -6,8 +6,8 @@ import orjson
 import pytest
 from conftest import article
 
-from graph.store.encoded import DECODED_CACHE_SIZE, EncodedDocuments
-from graph.store.tinydb import ARTICLES, encode_database
+from graph.store.tinydb.encoded import DECODED_CACHE_SIZE, EncodedDocuments
+from graph.store.tinydb.store import ARTICLES, encode_database
 
 
 def database(*docs: dict) -> dict:

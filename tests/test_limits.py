@@ -11,7 +11,7 @@ import pytest
 from graphql import Lexer, Source, TokenKind, get_introspection_query, parse
 
 from conftest import article
-from graph import limits as query_limits
+from graph.execution import limits as query_limits
 from graph.config import Limits
 from graph.errors import TooComplexError
 from graph.schema import schema

@@ -23,12 +23,12 @@ from hypothesis import strategies as st
 from conftest import article
 from graph import filters
 from graph.config import Limits
-from graph.executor import Executor, Outcome
+from graph.execution.executor import Executor, Outcome
 from graph.live import Connection, Feed, Hub
 from graph.schema import schema
 from graph.store.base import Store
 from graph.store.changes import changed_ids, classify
-from graph.store.memory import Snapshot
+from graph.store.tinydb.snapshot import Snapshot
 
 CATCH_ALL = "subscription { articleChanges { kind id } }"
 WATCHED = "subscription Watch($where: ArticleFilter, $search: String) { articleChanges(where: $where, search: $search) { kind id version article { id title } } }"

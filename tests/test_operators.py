@@ -1,4 +1,4 @@
-"""The column engine (graph.store.operators) equals the reference, graph.filters.matches, at scale.
+"""The column engine (graph.store.tinydb.operators) equals the reference, graph.filters.matches, at scale.
 
 tests/test_filters_property.py holds both stores to the reference through the API
 on a handful of documents; here one snapshot of several thousand documents (so
@@ -40,7 +40,7 @@ from test_filters_property import (
 
 from graph import filters
 from graph.budget import Budget, DeadlineExceeded, FilterTooCostly, spending
-from graph.store.memory import Snapshot
+from graph.store.tinydb.snapshot import Snapshot
 
 SIZE = 6000
 # Words that occur in few documents, so that text operators take the joined-scan path.
@@ -189,7 +189,7 @@ def test_ranges_answered_by_the_ordered_index_equal_the_reference():
 
 
 def test_date_columns_parse_normalized_values_in_bulk_and_others_one_by_one():
-    from graph.store.operators import DateColumn, micros
+    from graph.store.tinydb.operators import DateColumn, micros
 
     normalized = ["2021-03-04T05:06:07Z", None, "0999-01-01T00:00:00Z", "9999-12-31T23:59:59Z"]
     other = ["2021-03-04T06:06:07+01:00", None, "2021-03-04"]  # written by another program

@@ -1,7 +1,7 @@
 """Differential tests: the compiled execution path gives exactly graphql-core's results.
 
 Every query here runs both ways over the same store: the stock way
-(graphql-core driving the Strawberry resolvers) and through graph.plan. Where
+(graphql-core driving the Strawberry resolvers) and through graph.execution.plan. Where
 the stock way succeeds, the plan must produce identical JSON (same keys, same
 order, same values); where the stock way reports errors, the plan must refuse
 (Fallback), so errors always come from graphql-core.
@@ -19,7 +19,7 @@ from graphql import parse, validate
 from graphql import execute as graphql_execute
 
 from conftest import ROOT, article
-from graph.plan import Fallback, PlanCache, Runtime, run_plan
+from graph.execution.plan import Fallback, PlanCache, Runtime, run_plan
 from graph.schema import schema
 from graph.schema.context import Context
 

@@ -32,9 +32,9 @@ from conftest import SEEDS, Api, article, corpus_docs, newsgraph
 from graph.filters import Compare
 from graph.search import parse_query
 from graph.store.base import ArticleQuery, OrderKey, ProviderQuery, StoreError, Window
-from graph.store.memory import Snapshot, SnapshotReader
-from graph.store.pg_schema import DATA_TABLES, LATEST, MIGRATIONS
-from graph.store.postgres import PostgresStore, describe_url
+from graph.store.tinydb.snapshot import Snapshot, SnapshotReader
+from graph.store.postgres.migrations import DATA_TABLES, LATEST, MIGRATIONS
+from graph.store.postgres.store import PostgresStore, describe_url
 
 SHIPPED_ID = "9a7be0820e1ffd4a"
 SHIPPED_TITLE = "City releases dozens of pages of emails on police use of facial recognition"
@@ -288,7 +288,7 @@ def test_db_migrate_without_a_database_url_is_a_usage_error(tmp_path):
 
 
 def test_processes_starting_together_apply_each_migration_once(pg_schema_url, run):
-    from graph.store.postgres import migrate_database
+    from graph.store.postgres.store import migrate_database
 
     async def together() -> list[Any]:
         return await asyncio.gather(*(migrate_database(pg_schema_url) for _ in range(4)))
@@ -456,7 +456,7 @@ def _random_window(rng: random.Random, keys: list[tuple[Any, ...]]) -> Window:
 
 
 def test_sql_answers_equal_the_in_memory_reference_on_random_data(pg_store, run):
-    """Orderings (nulls, casefolded text, relevance), keyset windows, facets: SQL == graph.store.memory."""
+    """Orderings (nulls, casefolded text, relevance), keyset windows, facets: SQL == graph.store.tinydb.snapshot."""
     store = pg_store
     stored: list[str] = []
     for example in range(12):
@@ -537,7 +537,7 @@ def _ranking_article(rng: random.Random, n: int) -> dict[str, Any]:
 
 def test_one_word_searches_ranked_by_search_groups_equal_the_in_memory_reference(pg_store, run):
     """The ranking that reads only the promising search groups gives exactly the full ranking's pages."""
-    from graph.store.postgres import _ranks_by_groups
+    from graph.store.postgres.store import _ranks_by_groups
 
     rng = random.Random(7)
     docs = [_ranking_article(rng, n) for n in range(400)]
@@ -611,8 +611,8 @@ def _rollup_filters(rng: random.Random) -> list[dict[str, Any]]:
 def test_counts_and_facets_from_rollups_equal_the_in_memory_reference(pg_store, run):
     """Rollups by month and day (date ranges, everything) and per-combination counts follow every write exactly."""
     from graph import filters as ast
-    from graph.store.pg_rollup import combo_count, period_plan
-    from graph.store.pg_sql import Params
+    from graph.store.postgres.rollups import combo_count, period_plan
+    from graph.store.postgres.sql import Params
 
     rng = random.Random(3)
     docs: dict[str, dict[str, Any]] = {}
@@ -646,7 +646,7 @@ def test_counts_and_facets_from_rollups_equal_the_in_memory_reference(pg_store, 
 def test_topic_pages_read_in_topic_order_equal_the_in_memory_reference(pg_store, run):
     """Newest first within a topic (ng_article_topics), with cursors both ways and another condition."""
     from graph import filters as ast
-    from graph.store.postgres import _ordered_topic
+    from graph.store.postgres.store import _ordered_topic
 
     rng = random.Random(11)
     docs = {d["id"]: d for d in (_random_article(rng, n) for n in range(80))}

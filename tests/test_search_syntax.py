@@ -259,8 +259,8 @@ def queries(draw: st.DrawFn) -> str:
 def both_stores(tmp_path, run, pg_url):
     import pg
 
-    from graph.store.postgres import PostgresStore
-    from graph.store.tinydb import TinyDBStore
+    from graph.store.postgres.store import PostgresStore
+    from graph.store.tinydb.store import TinyDBStore
 
     with contextlib.ExitStack() as stack:
         stores = [TinyDBStore(tmp_path / "db" / "newsgraph.json"), PostgresStore(stack.enter_context(pg.recycled_schema(pg_url)), max_size=4)]

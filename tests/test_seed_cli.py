@@ -101,7 +101,7 @@ def test_secured_is_stored_but_not_served(tmp_path, run):
     write(tmp_path / "s" / "a.md", article("T", "secured: 'opaque-token'"))
     assert seed(tmp_path, "s").returncode == 0
     assert stored(tmp_path)["a"]["secured"] == "opaque-token"
-    from graph.store.tinydb import TinyDBStore
+    from graph.store.tinydb.store import TinyDBStore
 
     store = TinyDBStore(tmp_path / "db" / "newsgraph.json")
     run(store.open())

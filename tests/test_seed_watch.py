@@ -78,10 +78,10 @@ class Target:
 
     def store(self) -> Any:
         if self.url:
-            from graph.store.postgres import PostgresStore
+            from graph.store.postgres.store import PostgresStore
 
             return PostgresStore(self.url, max_size=2)
-        from graph.store.tinydb import TinyDBStore
+        from graph.store.tinydb.store import TinyDBStore
 
         return TinyDBStore(self.db, preload=False)
 

@@ -6,7 +6,7 @@ def test_seed_then_query_the_shipped_article(tmp_path, api_for, run):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("loaded 1: 1 new, 0 updated, 0 unchanged; 0 failed; 0 pruned in ")
 
-    from graph.store.tinydb import TinyDBStore
+    from graph.store.tinydb.store import TinyDBStore
     from conftest import Api
 
     store = TinyDBStore(tmp_path / "db.json")

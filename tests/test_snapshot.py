@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from conftest import article
 
-from graph.store.encoded import EncodedDocuments
-from graph.store.memory import Snapshot, derive_state, url_hash
+from graph.store.tinydb.encoded import EncodedDocuments
+from graph.store.tinydb.snapshot import Snapshot, derive_state, url_hash
 
 
 def test_a_url_hash_collision_does_not_hand_out_the_wrong_article():

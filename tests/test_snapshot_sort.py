@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from conftest import article
 from graph.store.base import ArticleQuery, OrderKey, Window
-from graph.store.memory import Snapshot, window_slice
+from graph.store.tinydb.snapshot import Snapshot, window_slice
 
 FIELDS = ("publishedDateTime", "quality", "heat", "title", "providerName", "id")
 

@@ -12,7 +12,7 @@ from graphql import parse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph import limits as query_limits
+from graph.execution import limits as query_limits
 from graph import search, snippets
 from graph.config import Limits
 from graph.schema import schema

@@ -363,7 +363,7 @@ def test_the_shipped_seed_is_a_story_of_one_with_its_coverage(api_for: Any) -> N
 
 def test_story_relations_are_priced_like_other_relations(corpus: Any) -> None:
     from graph.config import Limits
-    from graph.limits import price
+    from graph.execution.limits import price
     from graphql import parse
 
     from graph.schema import schema

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from conftest import Api, newsgraph, opened_snapshot
 
-from graph.store.tinydb import TinyDBStore
+from graph.store.tinydb.store import TinyDBStore
 
 FRONT = """---
 title: {title}
@@ -77,7 +77,7 @@ def test_the_stories_migration_groups_the_articles_already_stored(pg_url: str, r
     import psycopg
 
     from conftest import article
-    from graph.store.postgres import PostgresStore
+    from graph.store.postgres.store import PostgresStore
 
     with pg.fresh_schema(pg_url) as url:
         store = PostgresStore(url, max_size=2)

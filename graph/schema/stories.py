@@ -10,7 +10,7 @@ import strawberry
 from strawberry import UNSET
 
 from graph import search, stories
-from graph.schema import paging
+from graph import paging
 from graph.schema.inputs import ArticleFilter, ArticleOrder, SortDirection
 from graph.schema.scalars import DateTime
 from graph.schema.types import (

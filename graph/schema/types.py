@@ -19,7 +19,7 @@ from graph import filters, search, snippets
 from graph.errors import UserInputError
 from graph.facets import FacetQueries, Selection, scoped
 from graph.filters import Compare, FilterError, ProviderIs
-from graph.schema import paging
+from graph import paging
 from graph.schema.context import Context
 from graph.schema.inputs import (
     ArticleFilter,

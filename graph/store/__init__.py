@@ -12,9 +12,9 @@ if TYPE_CHECKING:
 def open_store(settings: Settings) -> Store:
     """The PostgreSQL store when a database URL is set, else the TinyDB file (which must exist)."""
     if settings.database_url:
-        from graph.store.postgres import PostgresStore
+        from graph.store.postgres.store import PostgresStore
 
         return PostgresStore(settings.database_url)
-    from graph.store.tinydb import TinyDBStore
+    from graph.store.tinydb.store import TinyDBStore
 
     return TinyDBStore(settings.db, require_file=True)

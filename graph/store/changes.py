@@ -3,8 +3,8 @@
 A ChangeSet names the ids a write added, updated and removed, the data
 version it produced, and two readers: ``after`` (the data as the write left
 it) and ``before`` (as it was; only the updated and removed articles need be
-in it). Both stores produce them (graph.store.tinydb from the snapshots it
-swaps, graph.store.postgres from the change record each write transaction
+in it). Both stores produce them (graph.store.tinydb.store from the snapshots it
+swaps, graph.store.postgres.store from the change record each write transaction
 keeps) and graph.live turns them into subscription events.
 
 Matching runs through the readers' own query engines (``matching_ids``): the
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from graph import filters
 from graph.store.base import ArticleQuery, Document, OrderKey, Reader, Window
-from graph.store.encoded import UNSERVED
+from graph.store.tinydb.encoded import UNSERVED
 
 BY_ID = (OrderKey("id"),)
 

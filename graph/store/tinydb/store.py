@@ -3,7 +3,7 @@
 The file is an ordinary TinyDB database (tables ``meta`` and ``articles``), so
 ``TinyDB("db/newsgraph.json").table("articles")`` opens it. Stock TinyDB
 re-reads the file on every search and rewrites it on every insert; here the
-file is read once into a Snapshot (graph.store.memory) and written once per
+file is read once into a Snapshot (graph.store.tinydb.snapshot) and written once per
 batch, atomically: a temporary file in the same folder is written, flushed,
 fsynced and renamed over the old one (and the folder fsynced), so a crash or a
 kill at any moment leaves either the old or the new complete database. Writers
@@ -14,7 +14,7 @@ A server starts without decoding the file: every write also saves a side file
 (``.newsgraph.json.snapshot``) with the snapshot's columns and indexes and
 where each article lies in the database file, so a server reads the file's
 bytes, keeps them as they are and decodes an article only when it is asked for
-(graph.store.encoded). The side file is written before the database is renamed
+(graph.store.tinydb.encoded). The side file is written before the database is renamed
 into place and names the file it describes (inode, size, modification time and
 version); when it does not match, or is missing or damaged, the server decodes
 the whole file instead, as it would one written by stock TinyDB.
@@ -47,9 +47,9 @@ from tinydb.storages import Storage
 
 from graph.store.base import Document, SeedMark, StoreError, StoreUnavailable, WriteResult
 from graph.store.changes import ChangeSet, changed_ids, classify
-from graph.store.encoded import EncodedDocuments
-from graph.store.memory_stories import STORIES, as_table, gc_paused, regroup, saved_table
-from graph.store.memory import SEARCH_PREBUILD_MIN, Snapshot, SnapshotReader, derive_state
+from graph.store.tinydb.encoded import EncodedDocuments
+from graph.store.tinydb.stories import STORIES, as_table, gc_paused, regroup, saved_table
+from graph.store.tinydb.snapshot import SEARCH_PREBUILD_MIN, Snapshot, SnapshotReader, derive_state
 
 FORMAT = 1
 ARTICLES = "articles"
@@ -107,7 +107,7 @@ def encode_database(data: dict[str, Any]) -> tuple[bytes, dict[str, tuple[int, i
     """``orjson.dumps(data)``, byte for byte, and where each article record lies in it.
 
     The spans let a snapshot keep the file's own bytes and decode one article
-    when it is asked for (graph.store.encoded).
+    when it is asked for (graph.store.tinydb.encoded).
     """
     parts: list[bytes] = [b"{"]
     offset = 1

@@ -6,11 +6,11 @@ on any number of machines can serve one database: nothing is cached between
 requests except what ``Reader.version`` guards, and that version lives in the
 database (``ng_state``), bumped in every write transaction.
 
-- Schema: graph.store.pg_schema (versioned migrations, run at open).
-- Rows: graph.store.pg_rows (what is derived from each document in Python).
-- Writes: graph.store.pg_write (one transaction, catalogs updated by deltas).
-- Queries: graph.store.pg_sql (filter AST, search, order, keyset -> SQL).
-- Rollups: graph.store.pg_rollup (counts and facets by period and combination).
+- Schema: graph.store.postgres.migrations (versioned migrations, run at open).
+- Rows: graph.store.postgres.rows (what is derived from each document in Python).
+- Writes: graph.store.postgres.writes (one transaction, catalogs updated by deltas).
+- Queries: graph.store.postgres.sql (filter AST, search, order, keyset -> SQL).
+- Rollups: graph.store.postgres.rollups (counts and facets by period and combination).
 
 Each Reader method is at most one SQL statement (one round trip, one
 snapshot) on a pooled connection (psycopg 3 + psycopg-pool, async), and reads
@@ -45,9 +45,9 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from graph import filters
 from graph.budget import current as current_budget
-from graph.store import pg_stories, pg_write
+from graph.store.postgres import stories as pg_stories, writes as pg_write
 from graph.store.changes import ChangeSet
-from graph.store.memory import Snapshot, SnapshotReader
+from graph.store.tinydb.snapshot import Snapshot, SnapshotReader
 from graph.store.base import (
     FACET_FIELDS,
     INTERVALS,
@@ -64,10 +64,10 @@ from graph.store.base import (
     WriteResult,
     bucket_start,
 )
-from graph.store.pg_rollup import CATEGORY, DAY, PROVIDER, PUBLISHED, TOPICS, TYPE, combo_count, period_plan
-from graph.store.pg_schema import MigrationReport, migrate
+from graph.store.postgres.rollups import CATEGORY, DAY, PROVIDER, PUBLISHED, TOPICS, TYPE, combo_count, period_plan
+from graph.store.postgres.migrations import MigrationReport, migrate
 from graph.stories import StoryQuery
-from graph.store.pg_sql import (
+from graph.store.postgres.sql import (
     ARTICLE_SCOPE,
     PROVIDER_SCOPE,
     Ordering,
@@ -478,7 +478,7 @@ UNION ALL SELECT {PUBLISHED}, CASE WHEN published THEN 'true' ELSE 'false' END, 
 UNION ALL SELECT {DAY}, left(published_text, 10), count(*), NULL, NULL, NULL FROM m
     WHERE published_text IS NOT NULL GROUP BY 2
 """
-# The same rows summed from the rollup of whole periods (graph.store.pg_rollup).
+# The same rows summed from the rollup of whole periods (graph.store.postgres.rollups).
 PERIODS_SUMMARY = """
 SELECT 0, NULL, sum(n), ARRAY[sum(quality_count), min(quality_min), max(quality_max), sum(quality_sum),
     sum(heat_count), min(heat_min), max(heat_max), sum(heat_sum)], min(first_text), max(last_text)
@@ -574,7 +574,7 @@ class PostgresReader:
     """
 
     # Independent reads of one request (the facets of a sidebar) overlap: each is a statement of its
-    # own on a pooled connection, so running them at once saves round trips (graph.plan).
+    # own on a pooled connection, so running them at once saves round trips (graph.execution.plan).
     overlapping_reads = True
 
     def __init__(
@@ -757,7 +757,7 @@ class PostgresReader:
         """One page by keyset, and whether items exist beyond it (window_slice's semantics, in SQL).
 
         Returns rows of (payload..., sort columns...). The flags follow
-        graph.store.memory.window_slice exactly: has_next says an item exists
+        graph.store.tinydb.snapshot.window_slice exactly: has_next says an item exists
         after the page in the whole ordered match list, has_previous one before it.
         ``not_after`` is SQL saying some match is not after the ``after`` cursor,
         for a source that holds only the matches the page can draw from.

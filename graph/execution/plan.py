@@ -51,7 +51,7 @@ from graph.errors import UserInputError
 from graph.facets import FacetQueries, Selection, scoped
 from graph.filters import Compare, FilterError, ProviderIs
 from graph.lru import LRU
-from graph.schema import paging
+from graph import paging
 from graph.schema.inputs import as_mapping, to_filter
 from graph.store.base import ArticleQuery, Page, ProviderQuery, Reader, Window
 
@@ -759,7 +759,7 @@ for _name in ("name", "domain", "articleCount"):
 for _name in ("name", "articleCount"):
     HANDLERS.setdefault(("Topic", _name), (_get(_name), SYNC))
 
-# Stories' handlers build on the ones above (graph.plan_stories).
-from graph.plan_stories import STORY_HANDLERS  # noqa: E402
+# Stories' handlers build on the ones above (graph.execution.story_fields).
+from graph.execution.story_fields import STORY_HANDLERS  # noqa: E402
 
 HANDLERS.update(STORY_HANDLERS)

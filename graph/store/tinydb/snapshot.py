@@ -28,11 +28,11 @@ from graph.documents import URL_FIELDS
 from graph.lru import LRU
 from graph.budget import current as current_budget
 from graph.filters import Filter
-from graph.store import operators
-from graph.store.operators import ArticleColumns, ProviderCatalog
+from graph.store.tinydb import operators
+from graph.store.tinydb.operators import ArticleColumns, ProviderCatalog
 from graph.search import Scores, SearchIndex
-from graph.store import memory_stories
-from graph.store.encoded import EncodedDocuments
+from graph.store.tinydb import stories as memory_stories
+from graph.store.tinydb.encoded import EncodedDocuments
 from graph.stories import StoryQuery
 from graph.store.base import (
     TEXT_SORT_FIELDS,
@@ -134,7 +134,7 @@ def derive_state(docs: Sequence[Document], story_records: list[dict[str, Any]] |
     Plain JSON data (the TinyDB store saves it beside the database file, so a
     server starts without decoding a single document): the columns, the URL
     index and the provider catalog. Everything else a Snapshot holds is cheap
-    to derive from these. ``story_records`` (graph.store.memory_stories) are
+    to derive from these. ``story_records`` (graph.store.tinydb.stories) are
     the stories of these documents; without them they are grouped here.
     """
     # Column by column: list comprehensions are several times quicker than one loop doing everything.
@@ -310,7 +310,7 @@ class Snapshot:
     """Articles held in memory, with id, URL, value, range and search indexes.
 
     The documents (numbered 0..n-1 in id order) stay JSON until one is served
-    (graph.store.encoded); besides them it keeps columns: one list per
+    (graph.store.tinydb.encoded); besides them it keeps columns: one list per
     filtered, sorted or faceted field, holding each document's value.
     Sorting and facets then run over C-level ``list.__getitem__`` lookups
     instead of dict lookups per document, and exact-value and range indexes
@@ -349,7 +349,7 @@ class Snapshot:
         columns["story"] = [self.stories.ids[code] for code in self.stories.codes.tolist()]
         self.columns = columns
         self.catalog = ProviderCatalog(self.providers)
-        # Filters are evaluated on these (graph.store.operators), each column built on first use.
+        # Filters are evaluated on these (graph.store.tinydb.operators), each column built on first use.
         self.operator_columns = ArticleColumns(columns, topic_postings, self.catalog)
         dates = [v for v in columns["publishedDateTime"] if v is not None]
         # Normalized UTC strings sort as instants.
@@ -475,7 +475,7 @@ class Snapshot:
         return query in self._matches or ("matched", query) in self._matches
 
     def work(self, query: ArticleQuery) -> int:
-        """A bound on the filter work of a query (graph.store.operators.work units)."""
+        """A bound on the filter work of a query (graph.store.tinydb.operators.work units)."""
         return filters.work(query.filter) * len(self.docs) if query.filter != filters.TRUE else 0
 
     def _sort_key(self, field: str) -> list[Any]:

@@ -5,7 +5,7 @@ transaction keeps the derived tables in step: ``ng_search_words`` (document
 frequency per folded word), ``ng_search_groups`` (articles per search group),
 ``ng_topics``, ``ng_provider_names`` (how often each name is seen per domain)
 and, from those, ``ng_providers`` (canonical name, articleCount), and the
-rollups of graph.store.pg_rollup. The rows being replaced take away what they
+rollups of graph.store.postgres.rollups. The rows being replaced take away what they
 counted, the new rows are streamed into COPY while they are derived (the
 server parses one chunk while Python derives the next) and add what they
 count. ``ng_state`` gets a new version, so every process sees the change at
@@ -25,10 +25,10 @@ import orjson
 from psycopg.types.json import Jsonb
 
 from graph.search import phrase_lines, words
-from graph.store import pg_rollup, pg_stories
+from graph.store.postgres import rollups as pg_rollup, stories as pg_stories
 from graph.store.base import Document, WriteResult
 from graph.store.changes import classify
-from graph.store.pg_rows import COLUMNS, DERIVATION, Row, article_id, best_name, derive
+from graph.store.postgres.rows import COLUMNS, DERIVATION, Row, article_id, best_name, derive
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -355,7 +355,7 @@ async def write(conn: AsyncConnection, upserts: Sequence[Document], deletes: Seq
             """,
             (version, tally.rows - gone[0], tally.length, gone[1]),
         )
-        # Delivered at commit, so a listener reads the write's data (graph.store.postgres.changes).
+        # Delivered at commit, so a listener reads the write's data (graph.store.postgres.store.changes).
         await conn.execute("SELECT pg_notify(%s, %s)", (CHANGES_CHANNEL, f"{record} {version}"))
     return WriteResult(written=len(upserts), deleted=deleted, version=version)
 

@@ -19,7 +19,7 @@ import orjson
 from graph import stories
 from graph.documents import RELATED_URL_FIELDS, URL_FIELDS
 from graph.store.base import Document
-from graph.store.pg_sql import Ordering, _ordering
+from graph.store.postgres.sql import Ordering, _ordering
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection

@@ -1,4 +1,4 @@
-"""The compiled path's handlers for stories (graph.plan): Query.stories/story, Article.story, Story.
+"""The compiled path's handlers for stories (graph.execution.plan): Query.stories/story, Article.story, Story.
 
 Each field is answered from the same store calls and the same functions as its
 Strawberry resolver (graph.schema.stories, graph.stories).
@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from graph import search, stories
-from graph.plan import ConnectionState, Fallback, Runtime, _article_state, _get, _index, _ordering, _page_info
-from graph.schema import paging
+from graph.execution.plan import ConnectionState, Fallback, Runtime, _article_state, _get, _index, _ordering, _page_info
+from graph import paging
 from graph.schema.inputs import to_filter
 from graph.schema.stories import story_order
 
@@ -58,7 +58,7 @@ def _story_topics(sources: list[Any], args: dict[str, Any], runtime: Runtime) ->
 
 
 def _connection(kind: str) -> dict[tuple[str, str], tuple[Callable[..., Any], bool]]:
-    from graph.plan import _edges, _nodes, _total_count
+    from graph.execution.plan import _edges, _nodes, _total_count
 
     return {
         (kind, "edges"): (_edges, True),

@@ -1,7 +1,7 @@
 """Rollups of the PostgreSQL articles table: counts and facets read instead of scanned.
 
 Two rollups, recounted in the write transaction that changes what they count
-(graph.store.pg_write), so they are as exact and as current as the rows:
+(graph.store.postgres.writes), so they are as exact and as current as the rows:
 
 - ``ng_periods`` / ``ng_period_facets``: per calendar month (grain ``m``) and
   per day (grain ``d``) of publishedDateTime, in UTC, the article count,
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from graph import filters
 from graph.filters import And, Compare, Filter, Not, Or, ProviderIs
 from graph.store.base import ArticleQuery
-from graph.store.pg_sql import ARTICLE_SCOPE, Params, Scope, compile_filter
+from graph.store.postgres.sql import ARTICLE_SCOPE, Params, Scope, compile_filter
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -40,7 +40,7 @@ MONTH_OF = "coalesce(date_trunc('month', a.published_at AT TIME ZONE 'UTC')::dat
 DAY_OF = "(a.published_at AT TIME ZONE 'UTC')::date"
 GRAINS = {"m": "1 month", "d": "1 day"}
 
-# Facet kinds of ng_period_facets (and of the summary rows of graph.store.postgres).
+# Facet kinds of ng_period_facets (and of the summary rows of graph.store.postgres.store).
 TOPICS, PROVIDER, CATEGORY, TYPE, PUBLISHED, DAY = 1, 2, 3, 4, 5, 6
 
 # The articles of some periods of one grain (%(periods)s, a date[]; %(length)s, its interval):

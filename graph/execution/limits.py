@@ -18,7 +18,7 @@ list_sizes() from a store reader.
 
 Introspection (``__schema``, ``__type``) is neither priced nor depth-counted:
 GraphiQL's own query is deeper than any data query needs; graphql-core's
-MaxIntrospectionDepthRule (see graph.executor) bounds it instead, and it can be
+MaxIntrospectionDepthRule (see graph.execution.executor) bounds it instead, and it can be
 turned off in production.
 """
 
@@ -53,7 +53,7 @@ from graphql.language import DirectiveNode, Visitor, visit
 
 from graph.config import Limits
 from graph.errors import TooComplexError, UserInputError
-from graph.schema.paging import DEFAULT_LIST_SIZE, DEFAULT_PAGE_SIZE
+from graph.paging import DEFAULT_LIST_SIZE, DEFAULT_PAGE_SIZE
 from graph.schema.types import DEFAULT_FACET_SIZE
 from graph.snippets import DEFAULT_FIRST as DEFAULT_SNIPPETS
 

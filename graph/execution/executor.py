@@ -1,6 +1,6 @@
 """Run one GraphQL operation: parse (cached), price (limits), validate (cached), execute.
 
-Every limit is checked before anything runs (graph.limits for depth, aliases,
+Every limit is checked before anything runs (graph.execution.limits for depth, aliases,
 directives, page sizes and cost; the parser for tokens and length; validation
 for the work of merging fields) and execution is bounded in time.
 
@@ -38,12 +38,12 @@ from graphql.validation.rules import overlapping_fields_can_be_merged as overlap
 from graphql.validation.validate import ValidationAbortedError
 
 
-from graph import limits as query_limits
+from graph.execution import limits as query_limits
 from graph import tracing
 from graph.access import note_error_id
 from graph.budget import Budget, FilterTooCostly, spending, starting_now
 from graph.lru import LRU
-from graph.plan import PLAN_FALLBACKS, PlanCache, Runtime, directive_variables, run_plan
+from graph.execution.plan import PLAN_FALLBACKS, PlanCache, Runtime, directive_variables, run_plan
 from graph.config import Limits
 from graph.errors import BAD_USER_INPUT, INTERNAL, PARSE_FAILED, QUERY_TOO_COMPLEX, VALIDATION_FAILED
 
@@ -329,7 +329,7 @@ class Executor:
         reader: Any,
         budget: Budget,
     ) -> Outcome | None:
-        """The answer through the compiled plan, or None when the stock path must run (graph.plan)."""
+        """The answer through the compiled plan, or None when the stock path must run (graph.execution.plan)."""
         # One plan per operation, whatever the variables, except those @skip/@include read.
         directives = tuple((name, (variables or {}).get(name)) for name in prepared.directive_variables)
         key = (query, operation_name, repr(directives))

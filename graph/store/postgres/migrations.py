@@ -18,9 +18,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from graph.store import pg_stories
+from graph.store.postgres import stories as pg_stories
 from graph.store.base import StoreError
-from graph.store.pg_rows import DERIVATION
+from graph.store.postgres.rows import DERIVATION
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -274,7 +274,7 @@ class MigrationReport:
 
 async def migrate(conn: AsyncConnection, rebuild: bool = False) -> MigrationReport:
     """Bring the schema up to date (and derived data, see pg_rows.DERIVATION); conn must be in autocommit mode."""
-    from graph.store.pg_write import rebuild_rows
+    from graph.store.postgres.writes import rebuild_rows
 
     report = MigrationReport()
     read_only = await (await conn.execute("SELECT current_setting('transaction_read_only') = 'on'")).fetchone()

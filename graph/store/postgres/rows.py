@@ -10,10 +10,10 @@ when an article is written, so both stores agree exactly instead of nearly:
   false when missing), so SQL never has to know the defaults;
 - provider mentions and topics, from which the catalog tables are maintained;
 - the article's search groups (``word tf length-bucket``), which let a one-word
-  search rank without reading every match (graph.store.pg_sql.group_ranking).
+  search rank without reading every match (graph.store.postgres.sql.group_ranking).
 
 ``DERIVATION`` names this module's output format: when it changes, opening the
-store recomputes every row from the stored documents (graph.store.pg_schema).
+store recomputes every row from the stored documents (graph.store.postgres.migrations).
 """
 
 from __future__ import annotations
