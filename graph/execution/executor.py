@@ -43,11 +43,12 @@ from graph import tracing
 from graph.access import note_error_id
 from graph.budget import Budget, FilterTooCostly, spending, starting_now
 from graph.lru import LRU
-from graph.execution.plan import PLAN_FALLBACKS, PlanCache, Runtime, directive_variables, run_plan
+from graph.execution.plan import EXPECTED_FALLBACKS, PLAN_FALLBACKS, PlanCache, directive_variables, fallback_reason, run_plan
 from graph.config import Limits
 from graph.errors import BAD_USER_INPUT, INTERNAL, PARSE_FAILED, QUERY_TOO_COMPLEX, VALIDATION_FAILED
 
 log = logging.getLogger("newsgraph.errors")
+plan_log = logging.getLogger("newsgraph.plan")
 CACHE_SIZE = 512
 # Bytes of parsed documents (and of compiled plans) each cache may hold, by default.
 CACHE_BYTES = 16 << 20
@@ -287,9 +288,8 @@ class Executor:
     ) -> Outcome:
         document = prepared.document
         if self.compiled and operation is not None and operation.operation is OperationType.QUERY:
-            reader = getattr(context, "reader", None)
-            if reader is not None:
-                compiled = await self._run_compiled(query, prepared, operation, operation_name, variables, reader, budget)
+            if getattr(context, "reader", None) is not None:
+                compiled = await self._run_compiled(query, prepared, operation, operation_name, variables, context, budget)
                 if compiled is not None:
                     return compiled
 
@@ -304,8 +304,11 @@ class Executor:
                 hide_suggestions=not self.introspection,
             )
             if not isinstance(result, ExecutionResult):
-                result = await asyncio.wait_for(result, max(0.0, budget.deadline - time.monotonic()))
-        except asyncio.TimeoutError:
+                # Awaited in this task, not wrapped in one by wait_for: a task cancelled before its first
+                # step would leave the resolvers' awaitables that execute() already made never awaited.
+                async with asyncio.timeout_at(_loop_time(budget.deadline)):
+                    result = await result
+        except TimeoutError:
             return self._timed_out()
         assert isinstance(result, ExecutionResult)
         for error in result.errors or ():
@@ -326,7 +329,7 @@ class Executor:
         operation: OperationDefinitionNode,
         operation_name: str | None,
         variables: Mapping[str, Any] | None,
-        reader: Any,
+        context: Any,
         budget: Budget,
     ) -> Outcome | None:
         """The answer through the compiled plan, or None when the stock path must run (graph.execution.plan)."""
@@ -336,12 +339,18 @@ class Executor:
         try:
             async with asyncio.timeout_at(_loop_time(budget.deadline)):
                 plan, coerced = self._plans.get(prepared.document, operation, variables, key)
-                runtime = Runtime(reader, self.limits.max_page_size, self.limits.max_list_size, budget.deadline, coerced)
-                data = await run_plan(plan, runtime)
+                context.deadline = budget.deadline
+                context.variables = coerced
+                data = await run_plan(plan, context)
         except (TimeoutError, FilterTooCostly) as exc:
             return self._over_budget(exc)
-        except Exception as exc:  # noqa: BLE001 - Fallback, or anything odd: graphql-core answers (and reports) it
-            PLAN_FALLBACKS[type(exc).__name__] += 1
+        except EXPECTED_FALLBACKS as exc:
+            # Errors are graphql-core's to report (with paths and locations), from the same batch functions.
+            PLAN_FALLBACKS[fallback_reason(exc)] += 1
+            return None
+        except Exception as exc:  # noqa: BLE001 - a defect: logged, counted, and still answered the stock way
+            PLAN_FALLBACKS[fallback_reason(exc)] += 1
+            plan_log.warning("the compiled plan failed on %s: %r", operation_name or "an anonymous operation", exc, exc_info=exc)
             return None
         return Outcome("ok", {"data": data})
 

@@ -10,9 +10,9 @@ from typing import Any, Optional
 import strawberry
 from strawberry import UNSET
 
-from graph.search import parse_query
-from graph.schema.inputs import ArticleFilter
-from graph.schema.types import Article, _filter, _given
+from graph.schema.fields import change_query
+from graph.schema.inputs import ArticleFilter, as_mapping
+from graph.schema.types import Article
 from graph.store.base import ArticleQuery
 
 
@@ -69,6 +69,6 @@ class Subscription:
     def article_changes(
         self, where: Optional[ArticleFilter] = UNSET, search: Optional[str] = UNSET
     ) -> AsyncIterator[ArticleChange]:
-        text = _given(search)
-        terms = parse_query(text) if text is not None else None
-        return ChangeStream(ArticleQuery(filter=_filter("article", where), search=terms))  # type: ignore[return-value]
+        # graphql-core asks for the stream here (graph.live): what the subscription selects.
+        query = change_query({"where": as_mapping(where), "search": None if search is UNSET else search})
+        return ChangeStream(query)  # type: ignore[return-value]
