@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from graph.documents import echo
+from graph.text import echo
 from graph.errors import UserInputError
 from graph.store.base import OrderKey, Window
 from graph.stories import DEFAULT_STORY_ORDER

@@ -32,12 +32,11 @@ from graphql import (
     validate,
 )
 from graphql.error import GraphQLSyntaxError
-from graphql.pyutils.suggestion_list import LexicalDistance
 from graphql.validation import MaxIntrospectionDepthRule, NoSchemaIntrospectionCustomRule, specified_rules
-from graphql.validation.rules import overlapping_fields_can_be_merged as overlapping_fields
 from graphql.validation.validate import ValidationAbortedError
 
 
+from graph.execution import graphql_patches
 from graph.execution import limits as query_limits
 from graph import tracing
 from graph.access import note_error_id
@@ -59,27 +58,6 @@ ALL_OPERATIONS = frozenset(OperationType)
 VALIDATION_ABORTED = "Validation aborted."  # graphql-core's message when a check runs out of budget
 
 
-def _size_suggestion_rows_by_the_folded_input() -> None:
-    """Make graphql-core's "Did you mean …?" distance safe for names whose lowercase is longer.
-
-    graphql-core 3.3 sizes LexicalDistance's rows by the input's length but fills
-    them from its lowercase form, which can be longer ("İ".lower() is two
-    characters), so an unknown input field or enum value such as {"İİ": 1} in
-    variables raised IndexError: a 500 for a client's typo (found by
-    tests/test_api_fuzz.py). Sizing the rows by the lowercase form fixes it.
-    """
-    original = LexicalDistance.__init__
-
-    def __init__(self: LexicalDistance, input_: str) -> None:
-        original(self, input_)
-        size = len(self._input_list) + 1
-        if len(self._rows[0]) < size:
-            self._rows = [[0] * size, [0] * size, [0] * size]
-
-    LexicalDistance.__init__ = __init__  # type: ignore[method-assign]
-
-
-_size_suggestion_rows_by_the_folded_input()
 
 
 def _loop_time(deadline: float) -> float:
@@ -379,8 +357,7 @@ class Executor:
         query_limits.check_cost(price, self.limits)
 
     def _validate(self, document: DocumentNode) -> list[GraphQLError]:
-        # The budget is a module setting that graphql-core reads as each validation starts.
-        overlapping_fields.MAX_COMPLEXITY_BUDGET = self.limits.max_validation_work
+        graphql_patches.set_validation_budget(self.limits.max_validation_work)
         return validate(
             self.schema,
             document,
