@@ -36,7 +36,8 @@ from graph.config import Limits
 from graph.errors import BAD_USER_INPUT, QUERY_TOO_COMPLEX
 from graph.execution.executor import ALL_OPERATIONS, Executor, Outcome, Prepared, error_payload, format_error, format_execution_error
 from graph.schema.context import Context
-from graph.schema.subscription import ChangeKind, ChangeStream
+from graph.schema.fields import ChangeStream
+from graph.schema.subscription import ChangeKind
 from graph.store.base import ArticleQuery, Document, Reader, Store
 from graph.store.changes import ChangeSet, matching_ids
 

@@ -19,7 +19,7 @@ documents: ConnectionState, PageInfoValue, FacetQueries, store IntStats,
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,6 @@ from graph.errors import UserInputError
 from graph.facets import FacetQueries, Selection, scoped
 from graph.filters import Compare, FilterError, ProviderIs
 from graph.schema.context import Context
-from graph.schema.inputs import to_filter
 from graph.store.base import ArticleQuery, Page, ProviderQuery, Window
 
 DEFAULT_FACET_SIZE = 20
@@ -114,7 +113,7 @@ def _nested_first(name: str, args: dict[str, Any], context: Context) -> int:
 
 def _filter(entity: str, value: Any) -> filters.Filter:
     try:
-        return to_filter(entity, value)
+        return filters.build(entity, value)
     except FilterError as exc:
         raise UserInputError(f"where: {exc}") from None
 
@@ -158,9 +157,27 @@ def article_connection(args: dict[str, Any], context: Context, scope: filters.Fi
     return ConnectionState(query, window, "article", selection=Selection(query, scope, where))
 
 
-def change_query(args: dict[str, Any]) -> ArticleQuery:
-    """What Subscription.articleChanges(where:, search:) selects."""
-    return ArticleQuery(filter=_filter("article", args.get("where")), search=_search_terms(args))
+@dataclass(frozen=True)
+class ChangeStream:
+    """What a subscription asks for: the articles its events are about (graph.live matches and delivers).
+
+    The source stream graphql-core gets from Subscription.articleChanges; graph.live
+    reads ``query`` from it and feeds the subscribers itself, so iterating it here
+    yields nothing.
+    """
+
+    query: ArticleQuery
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self
+
+    async def __anext__(self) -> Any:
+        raise StopAsyncIteration
+
+
+def article_changes_stream(source: Any, args: dict[str, Any], context: Context) -> ChangeStream:
+    """Subscription.articleChanges(where:, search:): which articles its events are about."""
+    return ChangeStream(ArticleQuery(filter=_filter("article", args.get("where")), search=_search_terms(args)))
 
 
 def query_articles(sources: list[Any], args: dict[str, Any], context: Context) -> list[Any]:
@@ -490,3 +507,7 @@ def _event(sources: list[Any], args: dict[str, Any], context: Context) -> list[A
 
 # A subscription's events are its root values (graph.live runs the selection over each).
 HANDLERS[("Subscription", "articleChanges")] = (_event, SYNC)
+# Where a subscription's events come from, by field.
+STREAMS: dict[tuple[str, str], Callable[[Any, dict[str, Any], Context], Any]] = {
+    ("Subscription", "articleChanges"): article_changes_stream,
+}

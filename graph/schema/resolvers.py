@@ -16,7 +16,7 @@ from typing import Any
 from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 
 from graph.schema.context import Context
-from graph.schema.fields import HANDLERS, Handler
+from graph.schema.fields import HANDLERS, STREAMS, Handler
 
 
 class MissingHandler(LookupError):
@@ -36,8 +36,18 @@ def install(schema: GraphQLSchema) -> None:
                 continue
             handler, is_async = found
             definition.resolve = _batched(handler) if is_async else _single(handler)
+            stream = STREAMS.get((type_.name, name))
+            if stream is not None:
+                definition.subscribe = _subscribe(stream)
     if missing:
         raise MissingHandler(f"no batch function for {', '.join(sorted(missing))} (graph.schema.fields.HANDLERS)")
+
+
+def _subscribe(stream: Any) -> Any:
+    def subscribe(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+        return stream(source, args, info.context)
+
+    return subscribe
 
 
 def _single(handler: Handler) -> Any:
