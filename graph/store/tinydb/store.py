@@ -323,6 +323,11 @@ class TinyDBStore:
                 docs = [doc for doc in _articles(data, self.path).values() if "id" in doc]
                 stories = saved_table(data, [doc["id"] for doc in docs])
                 snapshot = Snapshot.build(docs, _version(data), stories)
+            if self._snapshot is not None and self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN:
+                # Another process wrote: the text indexes are built before the new version is served.
+                # Served first, every search of it would wait for them (tens of seconds at 100k
+                # articles, past the execution time limit); meanwhile reads get the previous version.
+                snapshot.build_text_indexes()
             self._install(snapshot, signature)
         finally:
             if was_enabled:
@@ -381,7 +386,7 @@ class TinyDBStore:
         if previous is not None and previous.version != snapshot.version:
             for installed in list(self._installed):
                 installed(previous, snapshot)
-        if self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN:
+        if self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN and not snapshot.search_ready:
             # Build the text indexes now, beside the server, so the first search does not wait for them.
             threading.Thread(target=snapshot.build_text_indexes, name="newsgraph-text-indexes", daemon=True).start()
 
