@@ -55,6 +55,8 @@ IMAGE_FIELDS = frozenset({"url", "width", "height", "isCached"})
 # Frontmatter keys an article is known to have: anything else is kept, served by nothing,
 # and the seed warns about it once per run (it is often a typo: `tpye`).
 DOCUMENT_KEYS = KNOWN_FIELDS | {"secured"}
+# Kept in the store, never served: the source's opaque token and where the file came from.
+UNSERVED = ("secured", "_seed")
 ORDINAL = re.compile(r"^\d+_")
 # GraphQL Int is 32-bit: a larger quality or width could be stored but never served.
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1

@@ -14,7 +14,7 @@ A server starts without decoding the file: every write also saves a side file
 (``.newsgraph.json.snapshot``) with the snapshot's columns and indexes and
 where each article lies in the database file, so a server reads the file's
 bytes, keeps them as they are and decodes an article only when it is asked for
-(graph.store.tinydb.encoded). The side file is written before the database is renamed
+(graph.store.tinydb.document_bytes). The side file is written before the database is renamed
 into place and names the file it describes (inode, size, modification time and
 version); when it does not match, or is missing or damaged, the server decodes
 the whole file instead, as it would one written by stock TinyDB.
@@ -47,7 +47,7 @@ from tinydb.storages import Storage
 
 from graph.store.base import Document, SeedMark, StoreError, StoreUnavailable, WriteResult
 from graph.store.changes import ChangeSet, changed_ids, classify
-from graph.store.tinydb.encoded import EncodedDocuments
+from graph.store.tinydb.document_bytes import EncodedDocuments
 from graph.store.tinydb.stories import STORIES, as_table, gc_paused, regroup, saved_table
 from graph.store.tinydb.snapshot import SEARCH_PREBUILD_MIN, Snapshot, SnapshotReader, derive_state
 
@@ -107,7 +107,7 @@ def encode_database(data: dict[str, Any]) -> tuple[bytes, dict[str, tuple[int, i
     """``orjson.dumps(data)``, byte for byte, and where each article record lies in it.
 
     The spans let a snapshot keep the file's own bytes and decode one article
-    when it is asked for (graph.store.tinydb.encoded).
+    when it is asked for (graph.store.tinydb.document_bytes).
     """
     parts: list[bytes] = [b"{"]
     offset = 1
