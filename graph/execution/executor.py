@@ -35,16 +35,15 @@ from graphql.error import GraphQLSyntaxError
 from graphql.validation import MaxIntrospectionDepthRule, NoSchemaIntrospectionCustomRule, specified_rules
 from graphql.validation.validate import ValidationAbortedError
 
-
-from graph.execution import graphql_patches
-from graph.execution import limits as query_limits
 from graph import tracing
 from graph.access import note_error_id
 from graph.budget import Budget, FilterTooCostly, spending, starting_now
-from graph.lru import LRU
-from graph.execution.plan import EXPECTED_FALLBACKS, PLAN_FALLBACKS, PlanCache, directive_variables, fallback_reason, run_plan
 from graph.config import Limits
 from graph.errors import BAD_USER_INPUT, INTERNAL, PARSE_FAILED, QUERY_TOO_COMPLEX, VALIDATION_FAILED
+from graph.execution import graphql_patches
+from graph.execution import limits as query_limits
+from graph.execution.plan import EXPECTED_FALLBACKS, PLAN_FALLBACKS, PlanCache, directive_variables, fallback_reason, run_plan
+from graph.lru import LRU
 
 log = logging.getLogger("newsgraph.errors")
 plan_log = logging.getLogger("newsgraph.plan")
@@ -56,8 +55,6 @@ CACHE_BYTES = 16 << 20
 TOKEN_BYTES = 560
 ALL_OPERATIONS = frozenset(OperationType)
 VALIDATION_ABORTED = "Validation aborted."  # graphql-core's message when a check runs out of budget
-
-
 
 
 def _loop_time(deadline: float) -> float:
