@@ -716,6 +716,28 @@ def test_pages_bounded_in_their_order_index_equal_the_in_memory_reference(pg_sto
         assert (_topic_count(query, Params()) is not None) == (where in topic_ranges), where
 
 
+def test_title_contains_read_by_like_equals_the_in_memory_reference(pg_store, run):
+    """`title: {contains}` is a LIKE on the casefolded title (a trigram index narrows it): LIKE's own
+    characters in the text are plain characters, and folding is the reference's."""
+    from graph import filters as ast
+
+    titles = ["100% sure", "snake_case title", "back\\slash", "Straße news", "ﬁle under ﬁre", "plain", "a%b_c\\d",
+              "Résumé of résumés", "xyz"]
+    docs = [article(id=f"t{n}", title=title, publishedDateTime=f"2021-01-{n + 1:02d}T00:00:00Z")
+            for n, title in enumerate(titles)]
+    run(pg_store.write(docs, []))
+    reference = SnapshotReader(Snapshot.build(docs, "reference"))
+    actual = run(pg_store.reader())
+    for text in ["%", "_", "\\", "0%", "e_c", "%b_c\\", "ss", "STRASSE", "fi", "FILE", "", "résumé", "RÉSUMÉS", "x", "xyz",
+                 "news", "nothing here", "__", "%%"]:
+        query = ArticleQuery(filter=ast.build("article", {"title": {"contains": text}}))
+        want, got = run(reference.find_articles(query, Window())), run(actual.find_articles(query, Window()))
+        assert [d["id"] for d in got.items] == [d["id"] for d in want.items], text
+        assert run(actual.count_articles(query)) == len(want.items), text
+        negated = ArticleQuery(filter=ast.build("article", {"NOT": {"title": {"contains": text}}}))
+        assert run(actual.count_articles(negated)) == run(reference.count_articles(negated)), text
+
+
 def test_a_reader_cancelled_while_waiting_leaves_the_shared_read_to_the_others(pg_store, run):
     async def scenario() -> list[Any]:
         readers = [asyncio.ensure_future(pg_store.reader()) for _ in range(3)]

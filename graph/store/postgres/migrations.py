@@ -246,6 +246,34 @@ MIGRATIONS: tuple[Migration, ...] = (
             INCLUDE (quality);
         """,
     ),
+    Migration(
+        7,
+        "a trigram index of casefolded titles, where pg_trgm is available",
+        """
+        -- `title: {contains: ...}` (and every count of it) read every title: 16 requests/s at
+        -- 100k against PostGraphile's 209 with a trigram index (issue 18). The filter is a LIKE
+        -- on title_key, which a pg_trgm GIN index narrows (then rechecks exactly). pg_trgm is a
+        -- trusted extension, but a role without CREATE on the database, or a server without
+        -- contrib, cannot have it: such a database keeps working, scanning the titles as before.
+        DO $$
+        DECLARE
+            home name;
+        BEGIN
+            BEGIN
+                CREATE EXTENSION IF NOT EXISTS pg_trgm;
+            EXCEPTION WHEN insufficient_privilege OR undefined_file OR feature_not_supported THEN
+                RAISE NOTICE 'pg_trgm is not available (%): title contains reads every title', SQLERRM;
+            END;
+            SELECT n.nspname INTO home FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+                WHERE e.extname = 'pg_trgm';
+            IF home IS NOT NULL THEN
+                EXECUTE format('CREATE INDEX ng_articles_title_trgm ON ng_articles USING gin (title_key %I.gin_trgm_ops)',
+                    home);
+            END IF;
+        END
+        $$;
+        """,
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 # The tables that hold data (ng_articles, what is derived from it, and the change records of its
