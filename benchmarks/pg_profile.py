@@ -69,6 +69,7 @@ async def main_async(args: argparse.Namespace) -> None:
         values = variables(kind.key, corpus, args.n + 20, rng)
         rng.shuffle(values) if kind.key not in ("a", "b") else None
         walls, sql_ms, counts = [], [], []
+        slow: list[tuple[float, Any, list[tuple[str, Any, float]]]] = []
         errors = 0
         for n, v in enumerate(values):
             body = json.loads(target.body(kind, v))
@@ -83,6 +84,8 @@ async def main_async(args: argparse.Namespace) -> None:
             if n < 20:  # warm-up
                 continue
             walls.append(wall * 1000)
+            if args.slowest:
+                slow = sorted([*slow, (wall, body["variables"], list(statements))], key=lambda x: -x[0])[: args.slowest]
             sql_ms.append(sum(s[2] for s in statements) * 1000)
             counts.append(len(statements))
             if args.explain and n == 20:
@@ -93,6 +96,15 @@ async def main_async(args: argparse.Namespace) -> None:
                         rows = await (await conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)).fetchall()
                     print(f"--- {kind.name}: {sql.strip()[:2000]}\n    params {params}")
                     print("\n".join("    " + r[0] for r in rows))
+        for wall, variables_, done in slow:
+            print(f"--- {kind.name}: {wall * 1000:.1f} ms for {variables_}")
+            for sql, params, took in done:
+                if sql == "<version>":
+                    continue
+                async with store._pool.connection() as conn:  # type: ignore[union-attr]
+                    rows = await (await conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)).fetchall()
+                print(f"  {took * 1000:.1f} ms: {sql.strip()[:300]}")
+                print("\n".join("    " + r[0] for r in rows))
         walls.sort()
         print(f"{kind.name:<25} wall p50 {walls[len(walls) // 2]:6.2f} ms mean {sum(walls) / len(walls):6.2f}"
               f"  sql {sum(sql_ms) / len(sql_ms):6.2f} ms  python {(sum(walls) - sum(sql_ms)) / len(walls):6.2f} ms"
@@ -107,6 +119,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--kinds", default="abcdf")
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--slowest", type=int, default=0, help="EXPLAIN the statements of the N slowest requests of each kind")
     asyncio.run(main_async(parser.parse_args()))
 
 
