@@ -255,12 +255,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         -- on title_key, which a pg_trgm GIN index narrows (then rechecks exactly). pg_trgm is a
         -- trusted extension, but a role without CREATE on the database, or a server without
         -- contrib, cannot have it: such a database keeps working, scanning the titles as before.
+        -- A pg_trgm of our making lives in a schema of its own (ng_extensions), never in the
+        -- schema of newsgraph's tables: dropping one newsgraph schema (CASCADE) must not drop the
+        -- extension, and with it the indexes, and locks on the tables, of every other schema.
         DO $$
         DECLARE
             home name;
         BEGIN
             BEGIN
-                CREATE EXTENSION IF NOT EXISTS pg_trgm;
+                IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+                    CREATE SCHEMA IF NOT EXISTS ng_extensions;
+                    CREATE EXTENSION pg_trgm SCHEMA ng_extensions;
+                END IF;
             EXCEPTION WHEN insufficient_privilege OR undefined_file OR feature_not_supported THEN
                 RAISE NOTICE 'pg_trgm is not available (%): title contains reads every title', SQLERRM;
             END;
