@@ -187,10 +187,13 @@ class Server:
             self.process.kill()
 
 
-def newsgraph_server(db: Path, cache: bool, loop: str = "asyncio", metrics: bool = False) -> Server:
+def newsgraph_server(db: Path, cache: bool, loop: str = "asyncio", metrics: bool = False,
+                     database_url: str | None = None) -> Server:
     port = free_port()
     env = {"NEWSGRAPH_DB": str(db), "NEWSGRAPH_RESPONSE_CACHE": "1024" if cache else "0",
            "NEWSGRAPH_METRICS": "true" if metrics else "false"}
+    if database_url:
+        env["NEWSGRAPH_DATABASE_URL"] = database_url
     argv = [sys.executable, "-m", "uvicorn", "graph.app:app_from_env", "--factory", "--host", "127.0.0.1",
             "--port", str(port), "--loop", loop, "--log-level", "warning", "--no-access-log"]
     return Server(argv, env, port)

@@ -494,7 +494,8 @@ def check_cursors(target: Target, kind: Kind, chains: list[dict[str, Any]]) -> N
                 raise RuntimeError(f"{target.name}: precomputed cursor differs from the server's: {ours} != {end_cursor}")
 
 
-def run_size(count: int, duration: float, connection_counts: list[int], kinds: list[Kind], peers: list[str]) -> dict[str, Any]:
+def run_size(count: int, duration: float, connection_counts: list[int], kinds: list[Kind], peers: list[str],
+             stores: tuple[str, ...] = ("tinydb",), pg_database: str | None = None) -> dict[str, Any]:
     db = prepare(count)
     corpus = Corpus.load(db)
     rng = random.Random(f"mix-{count}")
@@ -519,7 +520,11 @@ def run_size(count: int, duration: float, connection_counts: list[int], kinds: l
           + ", ".join(f"{k} {sum(len(v) for v in p.values()):,}" for k, p in pools.items()), flush=True)
 
     out: dict[str, Any] = {"count": count, "rows": [], "totals": {}, "notes": {}}
-    targets: list[tuple[Callable[[], tuple[Target, dict[str, Callable[[], float]]]], str]] = [(lambda: _newsgraph(db), "newsgraph")]
+    targets: list[tuple[Callable[[], tuple[Target, dict[str, Callable[[], float]]]], str]] = []
+    if "tinydb" in stores:
+        targets.append((lambda: _newsgraph(db), "newsgraph"))
+    if "postgres" in stores:
+        targets.append((lambda: _newsgraph_postgres(count, pg_database), NEWSGRAPH_PG))
     for peer in peers:
         from benchmarks.peers import start_peer
 
@@ -536,7 +541,7 @@ def run_size(count: int, duration: float, connection_counts: list[int], kinds: l
                 out["notes"][name] = target.search_note
             for kind in kinds:
                 pool = pools[kind.key]
-                if kind.newsgraph_only and target.name != "newsgraph":
+                if kind.newsgraph_only and not target.name.startswith("newsgraph"):
                     continue
                 try:
                     if kind.key == "b":
@@ -568,6 +573,57 @@ def _newsgraph(db: Path) -> tuple[Target, dict[str, Callable[[], float]]]:
     server.warm()
     target = Target(server)
     return target, {"newsgraph": lambda: cpu_seconds(target.pids())}
+
+
+NEWSGRAPH_PG = "newsgraph-pg"
+
+
+class PostgresTarget(Target):
+    """newsgraph served from the PostgreSQL store, on the cluster PostGraphile uses."""
+
+    name = NEWSGRAPH_PG
+
+
+def _newsgraph_postgres(count: int, database: str | None) -> tuple[Target, dict[str, Callable[[], float]]]:
+    """newsgraph over a PostgreSQL database of the corpus, on the peers' cluster (NEWSGRAPH_PG_PORT,
+    NEWSGRAPH_PG_DIR): `database` as it is, or `ng_<count>`, seeded with the real CLI when it does not
+    hold the corpus yet (kept between runs), then vacuumed and analyzed as autovacuum would."""
+    import subprocess
+
+    import psycopg
+
+    from benchmarks.http_bench import ROOT
+    from benchmarks.peers import postgraphile_peer
+
+    base = postgraphile_peer.start_postgres()
+    name = database or f"ng_{count}"
+    url = f"{base}/{name}"
+    if database is None:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+            if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                admin.execute(f'CREATE DATABASE "{name}"')
+        with psycopg.connect(url, autocommit=True) as conn:
+            try:
+                stored = conn.execute("SELECT article_count FROM ng_state").fetchone()[0]
+            except psycopg.Error:
+                stored = None
+        if stored != count:
+            corpus = prepare(count).parent / f"corpus-{count}-v{_generator_version()}"
+            subprocess.run([sys.executable, "-m", "graph", "seed", str(corpus), "--database-url", url, "--quiet"],
+                           check=True, cwd=ROOT)
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("VACUUM ANALYZE")
+    server = newsgraph_server(Path("/nonexistent"), cache=False, metrics=True, database_url=url)
+    server.ready("/healthz")
+    target = PostgresTarget(server)
+    return target, {NEWSGRAPH_PG: lambda: cpu_seconds(target.pids()),
+                    "postgres": lambda: cpu_seconds([postgraphile_peer.postmaster_pid()])}
+
+
+def _generator_version() -> int:
+    from benchmarks.generate import GENERATOR_VERSION
+
+    return GENERATOR_VERSION
 
 
 # ---- report ----------------------------------------------------------------------------------------
@@ -604,7 +660,7 @@ def report(results: list[dict[str, Any]]) -> None:
                 per = {t: result["totals"].get((t, kind.key)) for t in names if (t, kind.key) in result["totals"]}
                 if len(per) < 2:
                     continue
-                reference = per.get("newsgraph")
+                reference = per.get("newsgraph", per.get(NEWSGRAPH_PG))
                 same = all(v == reference for v in per.values())
                 verdict = "same" if same else ("DIFFERENT (search semantics differ, see notes)" if kind.search else "DIFFERENT")
                 print(f"  {kind.name:<25}{verdict}: " + "; ".join(f"{t} {v}" for t, v in per.items()))
@@ -620,6 +676,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kinds", default="abcdefghijk",
                         help="which kinds to run (default: abcdefghijk; i-k are newsgraph's alone)")
     parser.add_argument("--peers", default="", help="peers to run beside newsgraph: postgraphile,datasette (default: none)")
+    parser.add_argument("--stores", default="tinydb",
+                        help="newsgraph's stores to run: tinydb,postgres (default: tinydb); postgres runs on the "
+                             "peers' PostgreSQL cluster (NEWSGRAPH_PG_PORT, NEWSGRAPH_PG_DIR), database ng_<size>")
+    parser.add_argument("--pg-database", help="serve newsgraph-pg from this existing database instead of ng_<size>")
+    parser.add_argument("--keep-postgres", action="store_true",
+                        help="leave the PostgreSQL cluster running (and its databases) at the end")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("benchmarks.mix needs wrk: apt-get install wrk", file=sys.stderr)
@@ -628,12 +690,14 @@ def main(argv: list[str] | None = None) -> int:
     kinds = [k for k in KINDS if k.key in args.kinds.replace(",", "")]
     connections = [int(c) for c in args.connections.split(",") if c]
     peers = [p for p in args.peers.split(",") if p]
+    stores = tuple(s for s in args.stores.split(",") if s)
     results = []
     try:
         for size in (int(s) for s in args.sizes.split(",") if s):
-            results.append(run_size(size, args.duration, connections, kinds, peers))
+            results.append(run_size(size, args.duration, connections, kinds, peers, stores, args.pg_database))
     finally:
-        if peers:
+        if (peers or "postgres" in stores) and not args.keep_postgres:
+            peers = peers if "postgres" not in stores or "postgraphile" in peers else [*peers, "postgraphile"]
             from benchmarks.peers import shutdown
 
             shutdown(peers)

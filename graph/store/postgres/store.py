@@ -33,7 +33,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -45,6 +45,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from graph import filters
 from graph.budget import current as current_budget
+from graph.documents import format_datetime
 from graph.store.postgres import stories as pg_stories, writes as pg_write
 from graph.store.changes import ChangeSet
 from graph.store.tinydb.snapshot import Snapshot, SnapshotReader
@@ -98,6 +99,9 @@ POOL_MIN_SIZE = 1
 # How often a process whose database refuses LISTEN (a replica) tries again.
 REFUSED_LISTEN_RETRY_SECONDS = 60.0
 POOL_MAX_SIZE = 10
+# The most providers (and unknown domains) kept for one data version; beyond, the next reader starts
+# afresh (lookups of made-up domains cannot grow the process without bound).
+PROVIDERS_KEPT = 100_000
 INT_KEYS = frozenset({"quality", "heat", "articleCount"})
 
 
@@ -211,6 +215,11 @@ class PostgresStore:
         self._down = False  # a read failed for want of the server, and no probe has connected since
         self._last_probe = 0.0
         self._retired: set[asyncio.Task[None]] = set()  # old pools closing (held: tasks are weak)
+        # Providers by domain at one data version, shared by the readers at that version: the
+        # catalog changes only in a write, which changes the version, so a provider read once
+        # serves every later request at that version (most requests then need no provider
+        # statement: an article's related items name other providers, issue 18).
+        self._providers: tuple[str, dict[str, dict[str, Any] | None]] = ("", {})
 
     async def open(self) -> None:
         """Connect, bring the schema up to date, and open the connection pool."""
@@ -287,7 +296,14 @@ class PostgresStore:
         await self._opened()
         version, count = await self._state.read()
         assert self._pool is not None
-        return PostgresReader(self._pool, version, int(count), self._unavailable)
+        return PostgresReader(self._pool, version, int(count), self._unavailable, self._providers_at(version))
+
+    def _providers_at(self, version: str) -> dict[str, dict[str, Any] | None]:
+        known, providers = self._providers
+        if known != version or len(providers) > PROVIDERS_KEPT:
+            providers = {}
+            self._providers = (version, providers)
+        return providers
 
     async def _read_state(self) -> tuple[Any, ...]:
         pool = await self._opened()
@@ -384,7 +400,55 @@ def _ordered_topic(query: ArticleQuery) -> tuple[str, filters.Filter] | None:
     does, and the rest of its filter."""
     if query.search or query.order != DEFAULT_ORDER:
         return None
-    f = query.filter
+    return _topic_part(query.filter)
+
+
+# Quality comparisons ng_article_topics can decide (its quality column is the article's).
+QUALITY_OPERATORS = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+
+def _topic_quality(rest: filters.Filter, params: Params) -> tuple[list[str], bool]:
+    """Conditions on tp.quality implied by the top-level quality comparisons of a topic's other filter
+    parts, and whether they are all of it (then the topic's index alone decides the matches).
+
+    A null quality fails them as it fails the articles' own comparisons (`... IS TRUE`)."""
+    if rest == filters.TRUE:
+        return [], True
+    conditions = []
+    whole = True
+    for part in rest.parts if isinstance(rest, filters.And) else (rest,):
+        value = getattr(part, "value", None)
+        if (
+            isinstance(part, filters.Compare)
+            and part.field == "quality"
+            and part.op in QUALITY_OPERATORS
+            and isinstance(value, int)
+            and not isinstance(value, bool)
+        ):
+            conditions.append(f"(tp.quality {QUALITY_OPERATORS[part.op]} {params(value, 'numeric')})")
+        else:
+            whole = False
+    return conditions, whole
+
+
+def _topic_count(query: ArticleQuery, params: Params) -> str | None:
+    """SQL counting a topic's articles within a quality range from the topic's index alone (an
+    index-only scan of the topic's entries); None for any other query."""
+    if query.search:
+        return None
+    split = _topic_part(query.filter)
+    if split is None:
+        return None
+    topic, rest = split
+    if not _topic_quality(rest, Params())[1]:
+        return None
+    conditions = _topic_quality(rest, params)[0]
+    where = " AND ".join([f"tp.topic = {params(topic, 'text')}", *conditions])
+    return f"SELECT count(*) FROM ng_article_topics tp WHERE {where}"
+
+
+def _topic_part(f: filters.Filter) -> tuple[str, filters.Filter] | None:
+    """A filter's first top-level `topics has` part and the rest of it; None without one."""
     parts = f.parts if isinstance(f, filters.And) else (f,)
     for n, part in enumerate(parts):
         if isinstance(part, filters.Compare) and (part.field, part.op) == ("topics", "has"):
@@ -409,13 +473,41 @@ def _ranks_by_groups(query: ArticleQuery, window: Window) -> bool:
     return isinstance(after[0], (int, float)) and isinstance(after[1], str) and not holds_nul(after[1])
 
 
-def _article_conditions(query: ArticleQuery, params: Params) -> list[str]:
+def _article_conditions(query: ArticleQuery, params: Params, text_bounds: bool = False) -> list[str]:
+    """The SQL conditions of a query's matches; ``text_bounds`` adds _published_text_bounds (for pages
+    read newest first only: elsewhere they help no index and the planner, taking them for
+    independent conditions, would expect a fraction of the rows and choose a worse plan)."""
     conditions = []
     if query.filter != filters.TRUE:
         conditions.append(compile_filter(query.filter, ARTICLE_SCOPE, params, positive=True))
+        if text_bounds:
+            conditions += _published_text_bounds(query.filter, params)
     if query.search:
         conditions.append(search_condition(query.search, params))
     return conditions or ["TRUE"]
+
+
+def _published_text_bounds(f: filters.Filter, params: Params) -> list[str]:
+    """Bounds on published_text implied by the publishedDateTime ranges the whole filter requires.
+
+    The indexes that serve the newest-first order (alone, after a provider, a category) are on
+    published_text, the served form (UTC, whole seconds, fixed width: text order is time order),
+    while the filter compares instants (published_at). Without a bound on the indexed column a
+    provider's page "before T" walked the provider's index from its newest article and fetched
+    every row newer than T to reject it (issue 18: 0.15x PostGraphile). The bound is implied
+    (published_at < T gives published_text <= T's second, truncated), so it never changes an
+    answer: the exact comparison stays, and rejects the few rows of T's own second.
+    Only the top-level ANDed parts give bounds (under NOT or OR they would not be implied).
+    """
+    bounds = []
+    for part in f.parts if isinstance(f, filters.And) else (f,):
+        if not (isinstance(part, filters.Compare) and part.field == "publishedDateTime"):
+            continue
+        value = part.value
+        if part.op in ("lt", "lte", "gt", "gte") and isinstance(value, datetime) and value.tzinfo is not None:
+            operator = "<=" if part.op in ("lt", "lte") else ">="
+            bounds.append(f"(a.published_text {operator} {params(format_datetime(value), 'text')})")
+    return bounds
 
 
 def _storable(keys: Sequence[str]) -> list[str]:
@@ -583,6 +675,7 @@ class PostgresReader:
         version: str,
         article_count: int,
         unavailable: Callable[[BaseException], StoreUnavailable],
+        providers: dict[str, dict[str, Any] | None] | None = None,
     ) -> None:
         self._pool = pool
         self._unavailable = unavailable
@@ -594,10 +687,11 @@ class PostgresReader:
         self._summaries: dict[tuple[Any, Any], Summary] = {}
         # Summaries being read: facets asked at once (a sidebar's, disjunctive facets) share one statement.
         self._reading: dict[tuple[Any, Any], asyncio.Future[Summary]] = {}
-        # Providers by domain, learnt with the articles that name them, and the domains of related
-        # items of the articles returned so far (fetched with the next provider lookup, which
+        # Providers by domain, learnt with the articles that name them (shared by the readers at this
+        # version: PostgresStore._providers_at), and the domains of related items of the articles
+        # returned so far that are not known yet (fetched with the next provider lookup, which
         # resolving those items would make next).
-        self._providers: dict[str, dict[str, Any] | None] = {}
+        self._providers: dict[str, dict[str, Any] | None] = {} if providers is None else providers
         self._related_domains: set[str] = set()
 
     def _learn(self, doc: Document | None, provider: Any) -> Document | None:
@@ -665,7 +759,9 @@ class PostgresReader:
         if topic is not None:
             return await self._find_in_topic(query, *topic, window)
         params = Params()
-        conditions = _article_conditions(query, params)
+        conditions = _article_conditions(
+            query, params, text_bounds=bool(query.order) and query.order[0].field == "publishedDateTime"
+        )
         score = None
         cte = None
         source = "ng_articles a"
@@ -692,7 +788,13 @@ class PostgresReader:
         count it twice and take the join for far more selective than it is.
         """
         params = Params()
-        conditions = [*_article_conditions(replace(query, filter=rest), params), f"tp.topic = {params(topic, 'text')}"]
+        conditions = [
+            *_article_conditions(replace(query, filter=rest), params),
+            f"tp.topic = {params(topic, 'text')}",
+            # Implied by the rest's quality range, decided in the topic's index (its INCLUDE column):
+            # only the entries in range are joined to their articles.
+            *_topic_quality(rest, params)[0],
+        ]
         ordering = article_ordering(query.order, None)
         ordering = replace(ordering, columns=[replace(c, sql=c.sql.replace("a.", "tp.", 1)) for c in ordering.columns])
         rows, has_next, has_previous = await self._page(
@@ -825,7 +927,7 @@ class PostgresReader:
         if query.filter == filters.TRUE and not query.search:
             return self._article_count
         params = Params()
-        counted = _catalog_count(query, params) or combo_count(query, params)
+        counted = _catalog_count(query, params) or combo_count(query, params) or _topic_count(query, params)
         if counted is None and (plan := period_plan(query, params)) is not None:
             counted = f"SELECT coalesce((SELECT sum(n) FROM ng_periods WHERE {plan.periods}), 0)" + "".join(
                 f" + (SELECT count(*) FROM ng_articles a WHERE {edge})" for edge in plan.edges

@@ -141,7 +141,7 @@ def _derived_lines(docs: Iterable[Document], tally: Tally) -> Iterator[str]:
         tally.topics.update(row.topics)
         tally.names.update((m[1], m[2]) for m in row.mentions)
         tally.url_lines.extend(_copy_line((url, row.id)) for url in row.urls)
-        tally.topic_lines.extend(_copy_line((topic, row.published_text, row.id)) for topic in row.topics)
+        tally.topic_lines.extend(_copy_line((topic, row.published_text, row.id, row.quality)) for topic in row.topics)
         yield _copy_line(_copy_values(row))
 
 
@@ -153,7 +153,7 @@ async def copy_documents(conn: AsyncConnection, docs: Iterable[Document]) -> Tal
     if tally.url_lines:
         await _copy(conn, "COPY ng_article_urls (url, id) FROM STDIN", tally.url_lines)
     if tally.topic_lines:
-        await _copy(conn, "COPY ng_article_topics (topic, published_text, id) FROM STDIN", tally.topic_lines)
+        await _copy(conn, "COPY ng_article_topics (topic, published_text, id, quality) FROM STDIN", tally.topic_lines)
     return tally
 
 
