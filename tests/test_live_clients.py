@@ -177,8 +177,10 @@ def test_gql_python_client_gets_a_seeds_events(store_kind: str, tmp_path: Path, 
 def test_two_serve_processes_over_one_postgres_both_deliver(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     with serving("postgres", tmp_path, request) as (first, store_env):
         with running_server(tmp_path / "unused.json", "--metrics", env=store_env) as second:
-            clients = [gql_client(first.url, len(EXPECTED), TOPIC_FEED, {"where": WHERE_AI}),
-                       node_client("ws", second.url, len(EXPECTED), TOPIC_FEED, {"where": WHERE_AI})]
+            # The Node client first: without tests/clients it skips the test before any process starts
+            # (started second, it left the first client running: a ResourceWarning at teardown).
+            node = node_client("ws", second.url, len(EXPECTED), TOPIC_FEED, {"where": WHERE_AI})
+            clients = [gql_client(first.url, len(EXPECTED), TOPIC_FEED, {"where": WHERE_AI}), node]
             wait_for_subscriptions(first, 1, clients[:1])
             wait_for_subscriptions(second, 1, clients[1:])
             three_writes(store_env, tmp_path / "seeds")
