@@ -320,42 +320,84 @@ class SearchIndex:
                     found.append(number)
                     frequencies[word].append(tf)
             lengths.append(length)
-        self.postings: dict[str, tuple[Any, Any]] = {
-            word: (np.frombuffer(found, dtype=np.int32), np.frombuffer(frequencies[word], dtype=np.float32))
-            for word, found in numbers.items()
-        }
+        # Every word's postings in one pair of arrays, words in vocabulary order, a word's at
+        # offsets[i]:offsets[i + 1]: a prefix term's words are then one contiguous slice, merged by
+        # a few numpy calls however many words it expands to (a Python loop over the ~500 words of
+        # a three-letter prefix cost ~1 ms a search at 100k articles), and the index holds no
+        # numpy object per word (two per word took ~50 MB at 100k).
+        self.vocabulary = sorted(numbers)
+        self._word_index: dict[str, int] = {word: i for i, word in enumerate(self.vocabulary)}
+        self._offsets = np.zeros(len(self.vocabulary) + 1, dtype=np.int64)
+        np.cumsum([len(numbers[word]) for word in self.vocabulary], out=self._offsets[1:])
+        self._posting_docs = np.empty(int(self._offsets[-1]), dtype=np.int32)
+        self._posting_tfs = np.empty(int(self._offsets[-1]), dtype=np.float32)
+        offsets = self._offsets.tolist()
+        for i, word in enumerate(self.vocabulary):
+            # popped as copied, so the typed arrays are freed as the big ones fill
+            self._posting_docs[offsets[i] : offsets[i + 1]] = np.frombuffer(numbers.pop(word), dtype=np.int32)
+            self._posting_tfs[offsets[i] : offsets[i + 1]] = np.frombuffer(frequencies.pop(word), dtype=np.float32)
+        self.postings: Mapping[str, tuple[Any, Any]] = _PostingsView(self)
         self.lengths = np.array(lengths, dtype=np.float64)
         self.count = len(lengths)
         self.average_length = (sum(lengths) / len(lengths)) if lengths else 1.0
-        self.vocabulary = sorted(self.postings)
         self._docs = docs
         self._provider_names = provider_names
         self.sequence = np.frombuffer(sequence, dtype=np.uint8)
         self.doc_starts = np.frombuffer(doc_starts, dtype=np.int64)
         # Words only a canonical provider name holds (prefix terms in phrases expand over them too).
-        self.name_words = sorted(set(codes).difference(self.postings))
+        self.name_words = sorted(set(codes).difference(self._word_index))
 
-    def _term_postings(self, term: Term) -> tuple[Any, Any]:
+    def _slice(self, start: int, end: int) -> tuple[Any, Any]:
+        """The postings of words start..end-1 of the vocabulary, concatenated (views, no copy)."""
+        lo, hi = int(self._offsets[start]), int(self._offsets[end])
+        return self._posting_docs[lo:hi], self._posting_tfs[lo:hi]
+
+    def _word_range(self, term: Term) -> tuple[int, int]:
+        """The vocabulary indexes start..end-1 of the words a term stands for."""
         if not term.prefix:
-            return self.postings.get(term.text, _EMPTY)
+            i = self._word_index.get(term.text)
+            return (0, 0) if i is None else (i, i + 1)
         # Every word with the prefix sorts before prefix + the last code point (never in a word).
         start = bisect.bisect_left(self.vocabulary, term.text)
-        end = bisect.bisect_left(self.vocabulary, term.text + LAST_CODE_POINT, start)
-        parts = [self.postings[word] for word in self.vocabulary[start:end]]
-        if not parts:
-            return _EMPTY
-        if len(parts) == 1:
-            return parts[0]
-        if sum(len(p[0]) for p in parts) * 16 > self.count:
-            # Many postings (a short prefix): add them up in one array over every document,
-            # linear, instead of sorting them all together.
-            total = np.zeros(self.count, dtype=np.float32)
-            for docs, tfs in parts:
-                total[docs] += tfs  # a word's documents are distinct: no lost updates
+        return start, bisect.bisect_left(self.vocabulary, term.text + LAST_CODE_POINT, start)
+
+    def cost(self, query: SearchQuery) -> int:
+        """A bound on the elements a search's numpy work touches (postings read, bytes of the phrase
+        sequence scanned), in O(terms) without touching them: callers decide from it whether a
+        search is worth a worker thread."""
+        total = 0
+        for clause in query.clauses:
+            for literal in clause:
+                for term in literal.match.terms:
+                    start, end = self._word_range(term)
+                    total += int(self._offsets[end] - self._offsets[start])
+                if literal.match.phrase:
+                    total += len(self.sequence) * len(literal.match.terms)
+                if literal.negated:
+                    total += self.count
+        return total
+
+    def _term_postings(self, term: Term, memo: dict[Term, tuple[Any, Any]] | None = None) -> tuple[Any, Any]:
+        """A term's documents ascending and weighted term frequencies (a prefix term's words summed).
+
+        ``memo`` keeps them for the rest of one search: matching and ranking both need them,
+        and a prefix term's are a merge of many words."""
+        if memo is not None:
+            found = memo.get(term)
+            if found is None:
+                found = memo[term] = self._term_postings(term)
+            return found
+        start, end = self._word_range(term)
+        if end - start <= 1:
+            return self._slice(start, end) if end > start else _EMPTY
+        docs, tfs = self._slice(start, end)
+        if len(docs) * 16 > self.count:
+            # Many postings (a short prefix): add them up over every document in one pass (C),
+            # linear, instead of sorting them all together. Weighted frequencies are small
+            # multiples of 0.5, so the float64 sums are exact and equal the float32 ones.
+            total = np.bincount(docs, weights=tfs, minlength=self.count)
             found = np.flatnonzero(total).astype(np.int32)  # every weighted term frequency is positive
-            return found, total[found]
-        docs = np.concatenate([p[0] for p in parts])
-        tfs = np.concatenate([p[1] for p in parts])
+            return found, total[found].astype(np.float32)
         order = np.argsort(docs, kind="stable")
         docs, tfs = docs[order], tfs[order]
         unique, starts = np.unique(docs, return_index=True)
@@ -397,14 +439,14 @@ class SearchIndex:
         canonical = names[number] if names is not None else (doc.get("provider") or {}).get("name")
         return any(phrase_starts(terms, field) for field in iter_phrase_fields(doc, canonical))
 
-    def _match_docs(self, match: Match) -> Any:
+    def _match_docs(self, match: Match, memo: dict[Term, tuple[Any, Any]] | None = None) -> Any:
         """The documents (ascending) holding every term of match; for a phrase, consecutively in one field."""
-        term_docs = sorted((self._term_postings(term)[0] for term in match.terms), key=len)
+        term_docs = sorted((self._term_postings(term, memo)[0] for term in match.terms), key=len)
         docs = term_docs[0]
         for other in term_docs[1:]:
             if not len(docs):
                 break
-            docs = np.intersect1d(docs, other, assume_unique=True)
+            docs = intersect(docs, other)
         if match.phrase and len(docs):
             docs = np.intersect1d(docs, self._phrase_candidates(match.terms), assume_unique=True)
             budget = current_budget()
@@ -417,13 +459,13 @@ class SearchIndex:
             docs = np.array(kept, dtype=np.int32)
         return docs
 
-    def _literal_docs(self, literal: Literal) -> Any:
-        docs = self._match_docs(literal.match)
+    def _literal_docs(self, literal: Literal, memo: dict[Term, tuple[Any, Any]] | None = None) -> Any:
+        docs = self._match_docs(literal.match, memo)
         if literal.negated:
             return np.setdiff1d(np.arange(self.count, dtype=np.int32), docs, assume_unique=True)
         return docs
 
-    def matching(self, query: SearchQuery) -> Any:
+    def matching(self, query: SearchQuery, memo: dict[Term, tuple[Any, Any]] | None = None) -> Any:
         """The documents (ascending) a search matches."""
         budget = current_budget()
         excluded: list[Match] = []
@@ -433,7 +475,7 @@ class SearchIndex:
             if len(clause) == 1 and clause[0].negated:
                 excluded.append(clause[0].match)  # taken away at the end, never complemented
                 continue
-            parts = [self._literal_docs(literal) for literal in clause]
+            parts = [self._literal_docs(literal, memo) for literal in clause]
             docs = parts[0]
             for part in parts[1:]:
                 docs = np.union1d(docs, part)
@@ -443,21 +485,22 @@ class SearchIndex:
         for docs in sets[1:]:
             if not len(candidates):
                 break
-            candidates = np.intersect1d(candidates, docs, assume_unique=True)
+            candidates = intersect(candidates, docs)
         for match in excluded:
             if not len(candidates):
                 break
-            candidates = np.setdiff1d(candidates, self._match_docs(match), assume_unique=True)
+            candidates = np.setdiff1d(candidates, self._match_docs(match, memo), assume_unique=True)
         return candidates
 
     def search(self, query: SearchQuery) -> Scores | None:
         """The documents matching a search with their scores; None when the search is empty."""
         if not query:
             return None
-        candidates = self.matching(query).astype(np.int64)
+        memo: dict[Term, tuple[Any, Any]] = {}  # each term's postings, found once for matching and ranking
+        candidates = self.matching(query, memo).astype(np.int64)
         if not len(candidates):
             return Scores(np.array([], dtype=np.int64), np.array([], dtype=np.float64))
-        term_postings = [self._term_postings(term) for term in query.terms]
+        term_postings = [self._term_postings(term, memo) for term in query.terms]
         term_postings.sort(key=lambda posting: len(posting[0]))
         return Scores(candidates, round6(self._score(term_postings, candidates)))
 
@@ -480,6 +523,39 @@ class SearchIndex:
 
 
 _EMPTY: tuple[Any, Any] = (np.array([], dtype=np.int32), np.array([], dtype=np.float32))
+# Past this ratio of sizes, finding the small array's items in the large one by binary search
+# (O(small log large)) beats np.intersect1d's sort of both together (O((small + large) log)).
+SEARCHSORTED_RATIO = 8
+
+
+def intersect(a: Any, b: Any) -> Any:
+    """The common items of two ascending arrays of distinct numbers, ascending."""
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a):
+        return a
+    if len(b) >= SEARCHSORTED_RATIO * len(a):
+        at = np.searchsorted(b, a)
+        at[at == len(b)] = 0  # past the end: compared with b[0], which is smaller, so never equal
+        return a[b[at] == a]
+    return np.intersect1d(a, b, assume_unique=True)
+
+
+class _PostingsView(Mapping[str, tuple[Any, Any]]):
+    """word -> (documents ascending, weighted term frequencies), read from the index's arrays."""
+
+    def __init__(self, index: SearchIndex) -> None:
+        self._index = index
+
+    def __getitem__(self, word: str) -> tuple[Any, Any]:
+        i = self._index._word_index[word]
+        return self._index._slice(i, i + 1)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index.vocabulary)
+
+    def __len__(self) -> int:
+        return len(self._index.vocabulary)
 
 
 def round6(values: Any) -> Any:

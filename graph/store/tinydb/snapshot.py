@@ -58,7 +58,12 @@ FACET_CACHE_SIZE = 256
 # Queries whose filter work (graph.filters.work x articles) is past this run in a thread (~5 ms of work);
 # so do searches of stores this large.
 THREAD_WORK = 1_000_000
-THREAD_SEARCH_SIZE = 20_000
+# Searches whose numpy work (SearchIndex.cost: postings read, phrase bytes scanned) is past this run
+# in a thread (~2-3 ms of work at 100k articles). Below it the hand-off costs more than it saves: the
+# worker and the event loop take turns on the GIL at every numpy call (searches at 100k in threads
+# spent more CPU a request on the hand-off than on the search), and a search this small holds the
+# loop no longer than a request's own Python does.
+THREAD_SEARCH_WORK = 400_000
 
 
 def _sortable(field: str, value: Any) -> Any:
@@ -769,7 +774,8 @@ class SnapshotReader:
         if query.search is not None and not snapshot.search_ready and len(snapshot.docs) < SEARCH_PREBUILD_MIN:
             snapshot.search_index()  # small stores build it in an instant
         cheap = snapshot.is_cached(query) or (
-            snapshot.work(query) < THREAD_WORK and (query.search is None or len(snapshot.docs) < THREAD_SEARCH_SIZE)
+            snapshot.work(query) < THREAD_WORK
+            and (query.search is None or (snapshot.search_ready and snapshot.search_index().cost(query.search) < THREAD_SEARCH_WORK))
         )
         if cheap and (query.search is None or snapshot.search_ready):
             return compute()
