@@ -227,6 +227,10 @@ class FacetTables:
             topic_docs.extend([n] * len(topics))
             topic_values.extend(topics)
         self.topic_docs = np.array(topic_docs, dtype=np.int64)
+        # topic_docs ascends: document n's rows are topic_offsets[n]:topic_offsets[n + 1].
+        self.topic_offsets = np.zeros(size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.topic_docs, minlength=size), out=self.topic_offsets[1:])
+        self._ranks: dict[str, Any] = {}
         self.topic_codes, self.topic_names = _encode(topic_values)
         self.ints: dict[str, tuple[Any, Any]] = {}
         for field in ("quality", "heat"):
@@ -243,15 +247,45 @@ class FacetTables:
 
     def counts(self, field: str, selection: Any) -> list[tuple[str, int]]:
         if field == "topics":
-            mask = np.zeros(self.size, dtype=bool)
-            mask[selection] = True
-            codes, names = self.topic_codes[mask[self.topic_docs]], self.topic_names
+            codes, names = self.topic_codes[self._topic_rows(selection)], self.topic_names
         else:
             column, names = self.codes[field]
             codes = column[selection]
         tally = np.bincount(codes, minlength=len(names))
-        pairs = [(names[code], int(tally[code])) for code in np.flatnonzero(tally) if code != 0]
-        return sorted(pairs, key=lambda vc: (-vc[1], vc[0]))
+        tally[0] = 0  # code 0 is the missing value
+        present = np.flatnonzero(tally)
+        # Ranked by count descending, then value, in numpy: a Python sort with a key function over
+        # every value present (~300 topics or providers for a search at 100k) cost ~0.9 ms a facet.
+        chosen = present[np.lexsort((self._value_ranks(field, names)[present], -tally[present]))].tolist()
+        return list(zip([names[code] for code in chosen], tally[chosen].tolist()))
+
+    def _value_ranks(self, field: str, names: list[Any]) -> Any:
+        """Each code's place in ascending order of its value (the ties of counts are broken by value)."""
+        ranks = self._ranks.get(field)
+        if ranks is None:
+            ranks = np.zeros(len(names), dtype=np.int64)
+            ranks[sorted(range(1, len(names)), key=names.__getitem__)] = np.arange(1, len(names))
+            self._ranks[field] = ranks
+        return ranks
+
+    def _topic_rows(self, selection: Any) -> Any:
+        """The rows of (topic_docs, topic_codes) of the selected documents (ascending numbers).
+
+        A few documents' rows are gathered from their ranges (topic_docs ascends); many,
+        through a mask over every row, which is linear in all rows of all documents.
+        """
+        if len(selection) * 8 > self.size:
+            mask = np.zeros(self.size, dtype=bool)
+            mask[selection] = True
+            return mask[self.topic_docs]
+        starts = self.topic_offsets[selection]
+        lengths = self.topic_offsets[np.asarray(selection) + 1] - starts
+        total = int(lengths.sum())
+        if not total:
+            return np.zeros(0, dtype=np.int64)
+        # Row k of the result is starts[d] + (k - first row of d), d the document it belongs to.
+        firsts = np.cumsum(lengths) - lengths
+        return np.arange(total, dtype=np.int64) + np.repeat(starts - firsts, lengths)
 
     def int_stats(self, field: str, selection: Any) -> IntStats:
         values, present = self.ints[field]
