@@ -383,6 +383,7 @@ class TinyDBStore:
                 installed(previous, snapshot)
         if self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN:
             # Build the text indexes now, beside the server, so the first search does not wait for them.
+            snapshot.text_indexes_building = True  # before the thread starts: /healthz is not warm until it ends
             threading.Thread(target=snapshot.build_text_indexes, name="newsgraph-text-indexes", daemon=True).start()
 
     def _missing(self) -> StoreUnavailable:
