@@ -494,7 +494,8 @@ def check_cursors(target: Target, kind: Kind, chains: list[dict[str, Any]]) -> N
                 raise RuntimeError(f"{target.name}: precomputed cursor differs from the server's: {ours} != {end_cursor}")
 
 
-def run_size(count: int, duration: float, connection_counts: list[int], kinds: list[Kind], peers: list[str]) -> dict[str, Any]:
+def run_size(count: int, duration: float, connection_counts: list[int], kinds: list[Kind], peers: list[str],
+             loop: str = "asyncio") -> dict[str, Any]:
     db = prepare(count)
     corpus = Corpus.load(db)
     rng = random.Random(f"mix-{count}")
@@ -519,7 +520,7 @@ def run_size(count: int, duration: float, connection_counts: list[int], kinds: l
           + ", ".join(f"{k} {sum(len(v) for v in p.values()):,}" for k, p in pools.items()), flush=True)
 
     out: dict[str, Any] = {"count": count, "rows": [], "totals": {}, "notes": {}}
-    targets: list[tuple[Callable[[], tuple[Target, dict[str, Callable[[], float]]]], str]] = [(lambda: _newsgraph(db), "newsgraph")]
+    targets: list[tuple[Callable[[], tuple[Target, dict[str, Callable[[], float]]]], str]] = [(lambda: _newsgraph(db, loop), "newsgraph")]
     for peer in peers:
         from benchmarks.peers import start_peer
 
@@ -562,8 +563,8 @@ def run_size(count: int, duration: float, connection_counts: list[int], kinds: l
     return out
 
 
-def _newsgraph(db: Path) -> tuple[Target, dict[str, Callable[[], float]]]:
-    server = newsgraph_server(db, cache=False, metrics=True)
+def _newsgraph(db: Path, loop: str = "asyncio") -> tuple[Target, dict[str, Callable[[], float]]]:
+    server = newsgraph_server(db, cache=False, loop=loop, metrics=True)
     server.ready("/healthz")
     server.warm()
     target = Target(server)
@@ -619,6 +620,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", default="32", help="connection counts, e.g. 32,1 (default: 32)")
     parser.add_argument("--kinds", default="abcdefghijk",
                         help="which kinds to run (default: abcdefghijk; i-k are newsgraph's alone)")
+    parser.add_argument("--loop", default="asyncio", choices=("asyncio", "uvloop"),
+                        help="newsgraph's event loop (uvicorn --loop; uvloop is not a dependency: pip install it) (default: asyncio)")
     parser.add_argument("--peers", default="", help="peers to run beside newsgraph: postgraphile,datasette (default: none)")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -631,7 +634,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     try:
         for size in (int(s) for s in args.sizes.split(",") if s):
-            results.append(run_size(size, args.duration, connections, kinds, peers))
+            results.append(run_size(size, args.duration, connections, kinds, peers, args.loop))
     finally:
         if peers:
             from benchmarks.peers import shutdown
