@@ -395,6 +395,9 @@ class Snapshot:
         self.date_span = (min(dates), max(dates)) if dates else (None, None)
         self.topic_counts = topic_counts
         self._search: SearchIndex | None = None
+        # The version this one follows, while its search index can be derived from that one's
+        # (the store sets it when the write that made this version recorded what it changed).
+        self.previous: Snapshot | None = None
         # True while build_text_indexes runs in its thread (the store sets it before starting it).
         self.text_indexes_building = False
         self._search_lock = threading.Lock()
@@ -440,9 +443,35 @@ class Snapshot:
         if self._search is None:
             with self._search_lock:
                 if self._search is None:
-                    self._search = SearchIndex(self.docs, self.columns["providerName"])
+                    previous, self.previous = self.previous, None
+                    followed = self._search_after(previous) if previous is not None else None
+                    self._search = followed or SearchIndex(self.docs, self.columns["providerName"])
                     gc.freeze()  # long-lived postings: keep the cyclic GC off them
         return self._search
+
+    def _search_after(self, previous: Snapshot) -> SearchIndex | None:
+        """This version's search index from the previous version's, when the write between them
+        recorded what it changed (graph.search.SearchIndex.updated); None when it cannot be."""
+        recorded, index = self.recorded, previous._search
+        if recorded is None or index is None or recorded[0] != previous.version:
+            return None
+        added, updated, removed = recorded[1:]
+        rewritten = set(updated).union(removed)
+        by_id = self.by_id
+        old_to_new = [-1 if i in rewritten else by_id.get(i, -1) for i in previous.columns["id"]]
+        changed = {by_id[i] for i in (*added, *updated) if i in by_id}
+        # Phrases read a provider's canonical name: documents whose provider's changed are rewritten too.
+        old_names, new_names = previous.columns["providerName"], self.columns["providerName"]
+        for old, new in enumerate(old_to_new):
+            if new >= 0 and old_names[old] != new_names[new]:
+                changed.add(new)
+                old_to_new[old] = -1
+        covered = np.zeros(len(self.docs), dtype=bool)
+        targets = [new for new in old_to_new if new >= 0]
+        covered[targets] = True
+        if covered.sum() != len(targets) or covered[sorted(changed)].any() or len(targets) + len(changed) != len(self.docs):
+            return None  # the record does not account for every document once: build it whole
+        return index.updated(self.docs, self.columns["providerName"], old_to_new, changed)
 
     def build_text_indexes(self) -> None:
         """Build the search index, then the trigram index of titles (until then title filters scan)."""
