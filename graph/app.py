@@ -32,7 +32,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from graph import access, tracing
 from graph.access import AccessLog, configure_access_log
-from graph.cache import CachedAnswer, ResponseCache, etag_matches
+from graph.response_cache import CachedAnswer, ResponseCache, etag_matches
 from graph.config import Settings
 from graph.errors import BAD_USER_INPUT, QUERY_TOO_COMPLEX
 from graph.execution.executor import Executor, NotAllowed, Outcome, error_payload, internal_error

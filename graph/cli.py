@@ -22,6 +22,7 @@ from typing import Any
 
 from graph import __version__
 from graph.config import LOG_FORMATS, PREFIX, ConfigError, Limits, Settings
+from graph.store import open_store
 
 DEFAULTS = Settings()
 
@@ -381,7 +382,7 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
         return _watch(args, settings, paths, progress, writing)
 
     async def run() -> Any:
-        store = _store_for_seeding(settings)
+        store = open_store(settings, writing=True)
         await store.open()
         try:
             return await seed(
@@ -432,7 +433,7 @@ def _watch(args: argparse.Namespace, settings: Settings, paths: list[str], progr
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        store = _store_for_seeding(settings)
+        store = open_store(settings, writing=True)
         await store.open()
         try:
             await watch(
@@ -494,17 +495,6 @@ def _progress_bars() -> tuple[Any, Any]:
     return reading, writing
 
 
-def _store_for_seeding(settings: Settings) -> Any:
-    """The configured store; a TinyDB one without its read snapshot, which a seed never reads."""
-    from graph.store import open_store
-
-    if settings.database_url:
-        return open_store(settings)
-    from graph.store.tinydb.store import TinyDBStore
-
-    return TinyDBStore(settings.db, preload=False)
-
-
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -550,10 +540,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _create_empty_database(settings: Settings) -> None:
     """An empty TinyDB database at settings.db (serve --create), written as a seed writes."""
-    from graph.store.tinydb.store import TinyDBStore
-
     async def create() -> None:
-        store = TinyDBStore(settings.db, preload=False)
+        store = open_store(settings, writing=True)
         await store.open()
         try:
             await store.write([], [])
@@ -665,8 +653,6 @@ def cmd_trusted_documents(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
-    from graph.store import open_store
-
     if not settings.database_url and not Path(settings.db).exists():
         print(f"newsgraph: error: {settings.db}: no database here (`newsgraph seed` creates it)", file=sys.stderr)
         return 1
@@ -698,10 +684,9 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    from graph.store.postgres.store import describe_url, migrate_database
+    from graph.store import migrate
 
-    report = asyncio.run(migrate_database(settings.database_url, rebuild=args.rebuild))
-    print(f"{describe_url(settings.database_url)}: {report.summary()}")
+    print(asyncio.run(migrate(settings, rebuild=args.rebuild)))
     return 0
 
 

@@ -21,7 +21,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Union
 
-from graph.documents import parse_datetime
+from graph.dates import parse_datetime
 
 
 class FilterError(ValueError):

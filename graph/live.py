@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-import strawberry
 from graphql import ExecutionResult, GraphQLSchema, OperationType
 from graphql.execution import create_source_event_stream
 from graphql.execution.executor import Executor as GraphQLExecutor
@@ -37,8 +36,8 @@ from graph.config import Limits
 from graph.errors import BAD_USER_INPUT, QUERY_TOO_COMPLEX
 from graph.execution.executor import ALL_OPERATIONS, Executor, Outcome, Prepared, error_payload, format_error, format_execution_error
 from graph.schema.context import Context
-from graph.schema.subscription import ArticleChange, ChangeKind, ChangeStream
-from graph.schema.types import Article
+from graph.schema.fields import ChangeStream
+from graph.schema.subscription import ChangeKind
 from graph.store.base import ArticleQuery, Document, Reader, Store
 from graph.store.changes import ChangeSet, matching_ids
 
@@ -169,12 +168,8 @@ class Hub:
                 docs.update(zip(missing, await changes.after.get_articles(missing)))
             for kind, article_id in events:
                 doc = None if kind is ChangeKind.REMOVED else docs.get(article_id)
-                change = ArticleChange(
-                    kind=kind,
-                    id=strawberry.ID(article_id),
-                    article=Article.from_document(doc) if doc is not None else None,
-                    version=changes.version,
-                )
+                # An ArticleChange as graph.schema.fields reads it.
+                change = {"kind": kind, "id": article_id, "article": doc, "version": changes.version}
                 for feed in feeds:
                     if not feed.subscribers:
                         continue

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 
-from graph.documents import echo
+from graph.text import echo
 from graph.errors import UserInputError
 from graph.store.base import OrderKey, Window
+from graph.stories import DEFAULT_STORY_ORDER
 
 DEFAULT_PAGE_SIZE = 20
 DEFAULT_LIST_SIZE = 10  # nested lists (images, related) without first; the cost limit prices them so
@@ -100,24 +101,39 @@ def decode_cursor(cursor: str, order: Sequence[OrderKey], argument: str) -> tupl
     return values
 
 
-def article_order(order: Sequence[Any] | None, searching: bool) -> tuple[OrderKey, ...]:
-    """Order keys from [ArticleOrder!]; defaults per the contract; id ASC always breaks ties."""
+def article_order(order: Sequence[Mapping[str, Any]] | None, searching: bool) -> tuple[OrderKey, ...]:
+    """Order keys from [ArticleOrder!] (as graphql-core coerces it); defaults per the contract; id ASC
+    always breaks ties."""
     keys: list[OrderKey] = []
     for item in order or ():
-        field = item.field.value
+        field = item["field"].value
         if field == "relevance" and not searching:
             raise UserInputError("orderBy RELEVANCE needs a search")
-        keys.append(OrderKey(field, item.direction.value == "DESC"))
+        keys.append(_key(item))
     if not keys:
         keys.append(OrderKey("relevance", True) if searching else OrderKey("publishedDateTime", True))
     keys.append(OrderKey("id"))
     return tuple(keys)
 
 
-def provider_order(order: Sequence[Any] | None) -> tuple[OrderKey, ...]:
+def provider_order(order: Sequence[Mapping[str, Any]] | None) -> tuple[OrderKey, ...]:
     """Order keys from [ProviderOrder!]; default ARTICLE_COUNT DESC, NAME ASC; domain ASC breaks ties."""
-    keys = [OrderKey(item.field.value, item.direction.value == "DESC") for item in order or ()]
+    keys = [_key(item) for item in order or ()]
     if not keys:
         keys = [OrderKey("articleCount", True), OrderKey("name")]
     keys.append(OrderKey("domain"))
     return tuple(keys)
+
+
+def story_order(order: Sequence[Mapping[str, Any]] | None) -> tuple[OrderKey, ...]:
+    """Order keys from [StoryOrder!]; default LAST_PUBLISHED_DATE_TIME DESC; id ASC breaks every tie."""
+    keys = [_key(item) for item in order or ()]
+    if not keys:
+        keys = [DEFAULT_STORY_ORDER[0]]
+    keys.append(OrderKey("id"))
+    return tuple(keys)
+
+
+def _key(item: Mapping[str, Any]) -> OrderKey:
+    # The sort-field enums' values are the stores' field names.
+    return OrderKey(item["field"].value, item["direction"].value == "DESC")

@@ -123,6 +123,10 @@ class Protocol(HttpToolsProtocol):
         if self._head is not None and len(self._head) > self._head_limit and not self._lingering:
             self._refuse(431, f"the request headers are over {self._head_limit:,} bytes", BAD_USER_INPUT)
 
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn's answer to bytes its parser refuses is plain text with no request id.
+        self._refuse(400, f"the request is not valid HTTP/1.1 ({msg.rstrip('.')})", BAD_USER_INPUT)
+
     def on_message_begin(self) -> None:
         super().on_message_begin()
         if self._head is None:  # the first bytes of the next request on a kept-alive connection

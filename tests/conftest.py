@@ -12,6 +12,7 @@ import ctypes
 import contextlib
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import pytest
 from graph.config import Limits
 from graph.documents import normalize
 from graph.execution.executor import Executor
+from graph.execution.plan import PLAN_FALLBACKS
 from graph.schema import schema
 from graph.schema.context import Context
 from graph.store.base import Store
@@ -31,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 STORE_KINDS = ["tinydb", "postgres"]
+EXECUTIONS = ["compiled", "stock"]
 
 
 @pytest.fixture(scope="session")
@@ -118,11 +121,13 @@ def article(**fields: Any) -> dict[str, Any]:
 class Api:
     """Runs GraphQL operations in-process against a store (no HTTP)."""
 
-    def __init__(self, store: Store, run: Callable[[Any], Any], limits: Limits | None = None) -> None:
+    def __init__(
+        self, store: Store, run: Callable[[Any], Any], limits: Limits | None = None, compiled: bool = True
+    ) -> None:
         self.store = store
         self.run = run
         self.limits = limits or Limits()
-        self.executor = Executor(schema._schema, self.limits)
+        self.executor = Executor(schema._schema, self.limits, compiled=compiled)
 
     def execute(self, query: str, variables: dict[str, Any] | None = None, operation_name: str | None = None) -> dict[str, Any]:
         async def go() -> dict[str, Any]:
@@ -143,17 +148,60 @@ class Api:
         return [e["extensions"]["code"] for e in payload.get("errors", [])]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The stock path runs over TinyDB only: it makes the same store calls as the compiled path
+    (graph.schema.resolvers), so over PostgreSQL it would prove nothing more, at twice the time."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        stock_on_postgres = params.get("execution") == "stock" and params.get("store_kind") == "postgres"
+        (dropped if stock_on_postgres else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest.fixture(params=EXECUTIONS)
+def execution(request: pytest.FixtureRequest) -> str:
+    """How the in-process client runs queries: the compiled plan, or graphql-core over the resolvers.
+
+    Both compute every value with the same batch functions (graph.schema.fields); running the API
+    tests both ways keeps both paths proven.
+    """
+    return request.param
+
+
 @pytest.fixture
-def api_for(run: Callable[[Any], Any], make_store: Callable[[], Store]) -> Callable[[Sequence[dict[str, Any]]], Api]:
+def api_for(
+    run: Callable[[Any], Any], make_store: Callable[[], Store], execution: str
+) -> Callable[[Sequence[dict[str, Any]]], Api]:
     """api_for(docs): a fresh store of the parametrized kind holding docs, and a client for it."""
 
     def build(docs: Sequence[dict[str, Any]], limits: Limits | None = None) -> Api:
         store = make_store()
         if docs:
             run(store.write(list(docs), []))
-        return Api(store, run, limits)
+        return Api(store, run, limits, compiled=execution == "compiled")
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def no_plan_failures(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test in which the compiled plan raised something unexpected (in this process).
+
+    In production such a failure is logged and the query answered the stock way; in the tests it
+    is a defect, which that fallback would hide.
+    """
+    before = _unexpected_plan_failures()
+    yield
+    if request.node.get_closest_marker("plan_failures_expected") is None:
+        after = _unexpected_plan_failures()
+        assert after == before, f"the compiled plan failed unexpectedly: {after - before}"
+
+
+def _unexpected_plan_failures() -> Counter[str]:
+    return Counter({k: v for k, v in PLAN_FALLBACKS.items() if k.startswith("unexpected")})
 
 
 CORPUS = FIXTURES / "corpus"

@@ -14,7 +14,7 @@ from conftest import article
 from server import running_server, write_db
 
 QUERY = 'query One { article(id: "ok") { title } }'
-BROKEN = '{ ok: article(id: "ok") { title } broken: article(id: "broken") { title } }'
+BROKEN = '{ ok: article(id: "ok") { title } broken: article(id: "broken") { images { url } } }'
 GENERATED = re.compile(r"[0-9a-f]{32}")
 TEXT_LINE = re.compile(
     r"(?P<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (?P<request_id>\S+) (?P<method>\S+) (?P<path>\S+) "
@@ -25,7 +25,7 @@ TEXT_LINE = re.compile(
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory):
-    docs = [article(id="ok", title="Fine"), {"id": "broken", "body": ""}]
+    docs = [article(id="ok", title="Fine"), {"id": "broken", "title": "t", "body": "", "images": ["x"]}]  # an image no seed file could store
     return write_db(tmp_path_factory.mktemp("access") / "db.json", docs)
 
 
@@ -95,7 +95,7 @@ def test_json_lines_and_the_masked_error_id(db):
     # The server's own log is JSON too, and its masked error line carries the same id.
     [logged] = [v for v in map(orjson.loads, (l for l in log.splitlines() if l.startswith("{"))) if v.get("error_id")]
     assert logged["error_id"] == error_id and logged["level"] == "ERROR"
-    assert "KeyError: 'title'" in logged["traceback"]
+    assert "AttributeError: 'str' object has no attribute 'get'" in logged["traceback"]
     assert not_found.status_code == 404 and not_found.headers["x-request-id"] == "req-404"
     assert lines["req-404"]["status"] == 404
 

@@ -199,7 +199,7 @@ def test_persisted_queries_forget_the_oldest_past_their_byte_budget(db):
 
 def test_every_request_keyed_cache_stays_within_its_byte_budget(db):
     """The caches in-process, each fed far more than its budget."""
-    from graph.cache import ResponseCache
+    from graph.response_cache import ResponseCache
     from graph.config import Limits
     from graph.execution.executor import Executor
     from graph.persisted import PersistedQueries

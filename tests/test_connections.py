@@ -6,6 +6,7 @@ too large to parse, one INFO line for a client that goes away, and a log that a 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import time
 from pathlib import Path
@@ -111,6 +112,27 @@ def test_a_client_that_goes_away_mid_body_is_one_info_line(db):
         assert len(lines) == 3
         assert all(" INFO newsgraph: client 127.0.0.1:" in line for line in lines), lines
         assert "Traceback" not in server.log() and " ERROR " not in server.log()
+
+
+def test_bytes_that_are_not_http_get_a_json_400_with_a_request_id(db):
+    with running_server(db) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+            sock.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+            data = b""
+            while chunk := sock.recv(65_536):
+                data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400 ")
+        assert re.search(rb"(?im)^x-request-id: [0-9a-f]{32}$", head), head
+        assert orjson.loads(body) == {
+            "errors": [
+                {
+                    "message": "the request is not valid HTTP/1.1 (Invalid HTTP request received)",
+                    "extensions": {"code": "BAD_USER_INPUT"},
+                }
+            ]
+        }
+        assert server.client.get("/healthz").status_code == 200
 
 
 def test_heads_too_large_to_parse_get_a_json_error_not_a_reset(db):

@@ -45,7 +45,7 @@ from test_filters_property import (
 from graph import filters
 from graph.execution import limits
 from graph.config import Limits
-from graph.execution.plan import Fallback, PlanCache, Runtime, run_plan
+from graph.execution.plan import PlanCache, run_plan
 from graph.schema import schema
 from graph.schema.context import Context
 
@@ -181,7 +181,7 @@ def both_ways(api: Api, query: str, variables: dict[str, Any]) -> dict[str, Any]
         if inspect.isawaitable(stock):
             stock = await stock
         plan, coerced = PlanCache(schema._schema).get(document, document.definitions[0], variables, None)
-        compiled = await run_plan(plan, Runtime(reader, 100, 100, variables=coerced))
+        compiled = await run_plan(plan, Context(reader=reader, variables=coerced))
         return stock, compiled
 
     stock, compiled = api.run(run())
@@ -402,7 +402,7 @@ def test_facet_providers_load_in_one_store_call_per_facet_list(api_for, run):
         assert len(stock.data["articles"]["facets"]["providers"]) == 12
         plan_reader = CountingReader(await api.store.reader())
         plan, coerced = PlanCache(schema._schema).get(document, document.definitions[0], None, None)
-        compiled = await run_plan(plan, Runtime(plan_reader, 100, 100, variables=coerced))
+        compiled = await run_plan(plan, Context(reader=plan_reader, variables=coerced))
         assert compiled == stock.data
         return stock_reader, plan_reader
 

@@ -18,8 +18,10 @@ from ftfy.badness import BADNESS_RE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph import documents
-from graph.documents import DocumentError, format_datetime, id_from_path, parse_file, repair_text
+from graph import text as text_module
+from graph.dates import format_datetime
+from graph.documents import DocumentError, id_from_path, parse_file
+from graph.text import repair_text
 
 SHIPPED = SEEDS / "000_9a7be0820e1ffd4a.txt"
 
@@ -281,13 +283,13 @@ def _required_members(item):
 
 def test_every_badness_pattern_needs_a_character_the_fast_path_looks_for():
     parsed = sre_parse.parse(BADNESS_RE.pattern, BADNESS_RE.flags)
-    assert parsed.getwidth()[1] <= documents._BADNESS_WIDTH
+    assert parsed.getwidth()[1] <= text_module._BADNESS_WIDTH
     ((_, (_, branches)),) = parsed.data
     assert len(branches) > 30
     for branch in branches:
         needed = [_required_members(item) for item in branch]
         assert any(
-            m and all(c >= 0x80 and documents._FTFY_TRIGGERS.match(chr(c)) for c in m) for m in needed
+            m and all(c >= 0x80 and text_module._FTFY_TRIGGERS.match(chr(c)) for c in m) for m in needed
         ), branch
 
 
@@ -304,7 +306,7 @@ TEXT_PARTS = ["Zürich", "café", "’", "“x”", "—", "東京", "Київ",
 )
 def test_repair_text_equals_ftfy(parts):
     text = "".join(parts)
-    assert repair_text(text) == ftfy.fix_text(text, documents._REPAIR)
+    assert repair_text(text) == ftfy.fix_text(text, text_module._REPAIR)
 
 
 def test_repair_text_fixes_long_multiline_text_line_by_line():

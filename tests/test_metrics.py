@@ -62,7 +62,7 @@ def test_counters_move_with_requests(db):
         version = server.client.get("/healthz").json()["version"]
         assert sample(after, "newsgraph_data_version_info", version=version) == 1
         assert sample(after, "newsgraph_process_cpu_seconds_total") > 0
-        assert sample(after, "newsgraph_plan_fallbacks_total", reason="Fallback") >= 1
+        assert sample(after, "newsgraph_plan_fallbacks_total", reason="introspection") >= 1
         assert sample(after, "newsgraph_requests_total", operation="Schema", outcome="ok") == 1
 
 

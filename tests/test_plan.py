@@ -1,10 +1,12 @@
 """Differential tests: the compiled execution path gives exactly graphql-core's results.
 
 Every query here runs both ways over the same store: the stock way
-(graphql-core driving the Strawberry resolvers) and through graph.execution.plan. Where
-the stock way succeeds, the plan must produce identical JSON (same keys, same
-order, same values); where the stock way reports errors, the plan must refuse
-(Fallback), so errors always come from graphql-core.
+(graphql-core driving the resolvers graph.schema installs) and through
+graph.execution.plan; both call the same batch functions (graph.schema.fields).
+Where the stock way succeeds, the plan must produce identical JSON (same keys,
+same order, same values); where the stock way reports errors, the plan must
+refuse (Fallback, or the batch function's own UserInputError), so errors always
+come from graphql-core.
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ from pathlib import Path
 
 import orjson
 import pytest
-from graphql import parse, validate
+import strawberry
+from graphql import GraphQLObjectType, parse, validate
 from graphql import execute as graphql_execute
 
 from conftest import ROOT, article
-from graph.execution.plan import Fallback, PlanCache, Runtime, run_plan
+from graph.execution.plan import EXPECTED_FALLBACKS, Fallback, PlanCache, run_plan
 from graph.schema import schema
 from graph.schema.context import Context
+from graph.schema.fields import HANDLERS
+from graph.schema.resolvers import MissingHandler, install
 
 CORPUS = [
     article(
@@ -142,8 +147,8 @@ def test_compiled_plan_matches_graphql_core(api, run, query, variables):
         operation = document.definitions[0]
         try:
             plan, coerced = PlanCache(schema._schema).get(document, operation, variables, None)
-            compiled = await run_plan(plan, Runtime(reader, 100, 100, variables=coerced))
-        except Fallback:
+            compiled = await run_plan(plan, Context(reader=reader, variables=coerced))
+        except EXPECTED_FALLBACKS:
             compiled = None
         return stock, compiled
 
@@ -183,3 +188,23 @@ def test_an_operation_the_plan_cannot_run_is_remembered(api, run):
         with pytest.raises(Fallback, match="introspection"):
             cache.get(document, document.definitions[0], None, ("q",))
     assert len(cache._plans) == 1
+
+
+def test_a_field_without_a_batch_function_stops_the_schema():
+    # Every field's value has one definition (graph.schema.fields); a field declared without one
+    # would have none, so building the schema refuses it by name.
+    @strawberry.type
+    class Query:
+        topics: list[str]
+        unanswered_field: int
+
+    with pytest.raises(MissingHandler, match=r"^no batch function for Query\.unansweredField "):
+        install(strawberry.Schema(query=Query)._schema)
+
+
+def test_every_served_field_resolves_through_its_batch_function():
+    for type_ in schema._schema.type_map.values():
+        if isinstance(type_, GraphQLObjectType) and not type_.name.startswith("__"):
+            for name, definition in type_.fields.items():
+                assert (type_.name, name) in HANDLERS
+                assert definition.resolve.__module__ == "graph.schema.resolvers", f"{type_.name}.{name}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import article
 
-from graph.store.tinydb.encoded import EncodedDocuments
+from graph.store.tinydb.document_bytes import EncodedDocuments
 from graph.store.tinydb.snapshot import Snapshot, derive_state, url_hash
 
 

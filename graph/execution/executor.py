@@ -32,22 +32,21 @@ from graphql import (
     validate,
 )
 from graphql.error import GraphQLSyntaxError
-from graphql.pyutils.suggestion_list import LexicalDistance
 from graphql.validation import MaxIntrospectionDepthRule, NoSchemaIntrospectionCustomRule, specified_rules
-from graphql.validation.rules import overlapping_fields_can_be_merged as overlapping_fields
 from graphql.validation.validate import ValidationAbortedError
 
-
-from graph.execution import limits as query_limits
 from graph import tracing
 from graph.access import note_error_id
 from graph.budget import Budget, FilterTooCostly, spending, starting_now
-from graph.lru import LRU
-from graph.execution.plan import PLAN_FALLBACKS, PlanCache, Runtime, directive_variables, run_plan
 from graph.config import Limits
 from graph.errors import BAD_USER_INPUT, INTERNAL, PARSE_FAILED, QUERY_TOO_COMPLEX, VALIDATION_FAILED
+from graph.execution import graphql_patches
+from graph.execution import limits as query_limits
+from graph.execution.plan import EXPECTED_FALLBACKS, PLAN_FALLBACKS, PlanCache, directive_variables, fallback_reason, run_plan
+from graph.lru import LRU
 
 log = logging.getLogger("newsgraph.errors")
+plan_log = logging.getLogger("newsgraph.plan")
 CACHE_SIZE = 512
 # Bytes of parsed documents (and of compiled plans) each cache may hold, by default.
 CACHE_BYTES = 16 << 20
@@ -56,29 +55,6 @@ CACHE_BYTES = 16 << 20
 TOKEN_BYTES = 560
 ALL_OPERATIONS = frozenset(OperationType)
 VALIDATION_ABORTED = "Validation aborted."  # graphql-core's message when a check runs out of budget
-
-
-def _size_suggestion_rows_by_the_folded_input() -> None:
-    """Make graphql-core's "Did you mean …?" distance safe for names whose lowercase is longer.
-
-    graphql-core 3.3 sizes LexicalDistance's rows by the input's length but fills
-    them from its lowercase form, which can be longer ("İ".lower() is two
-    characters), so an unknown input field or enum value such as {"İİ": 1} in
-    variables raised IndexError: a 500 for a client's typo (found by
-    tests/test_api_fuzz.py). Sizing the rows by the lowercase form fixes it.
-    """
-    original = LexicalDistance.__init__
-
-    def __init__(self: LexicalDistance, input_: str) -> None:
-        original(self, input_)
-        size = len(self._input_list) + 1
-        if len(self._rows[0]) < size:
-            self._rows = [[0] * size, [0] * size, [0] * size]
-
-    LexicalDistance.__init__ = __init__  # type: ignore[method-assign]
-
-
-_size_suggestion_rows_by_the_folded_input()
 
 
 def _loop_time(deadline: float) -> float:
@@ -287,9 +263,8 @@ class Executor:
     ) -> Outcome:
         document = prepared.document
         if self.compiled and operation is not None and operation.operation is OperationType.QUERY:
-            reader = getattr(context, "reader", None)
-            if reader is not None:
-                compiled = await self._run_compiled(query, prepared, operation, operation_name, variables, reader, budget)
+            if getattr(context, "reader", None) is not None:
+                compiled = await self._run_compiled(query, prepared, operation, operation_name, variables, context, budget)
                 if compiled is not None:
                     return compiled
 
@@ -304,8 +279,11 @@ class Executor:
                 hide_suggestions=not self.introspection,
             )
             if not isinstance(result, ExecutionResult):
-                result = await asyncio.wait_for(result, max(0.0, budget.deadline - time.monotonic()))
-        except asyncio.TimeoutError:
+                # Awaited in this task, not wrapped in one by wait_for: a task cancelled before its first
+                # step would leave the resolvers' awaitables that execute() already made never awaited.
+                async with asyncio.timeout_at(_loop_time(budget.deadline)):
+                    result = await result
+        except TimeoutError:
             return self._timed_out()
         assert isinstance(result, ExecutionResult)
         for error in result.errors or ():
@@ -326,7 +304,7 @@ class Executor:
         operation: OperationDefinitionNode,
         operation_name: str | None,
         variables: Mapping[str, Any] | None,
-        reader: Any,
+        context: Any,
         budget: Budget,
     ) -> Outcome | None:
         """The answer through the compiled plan, or None when the stock path must run (graph.execution.plan)."""
@@ -336,12 +314,18 @@ class Executor:
         try:
             async with asyncio.timeout_at(_loop_time(budget.deadline)):
                 plan, coerced = self._plans.get(prepared.document, operation, variables, key)
-                runtime = Runtime(reader, self.limits.max_page_size, self.limits.max_list_size, budget.deadline, coerced)
-                data = await run_plan(plan, runtime)
+                context.deadline = budget.deadline
+                context.variables = coerced
+                data = await run_plan(plan, context)
         except (TimeoutError, FilterTooCostly) as exc:
             return self._over_budget(exc)
-        except Exception as exc:  # noqa: BLE001 - Fallback, or anything odd: graphql-core answers (and reports) it
-            PLAN_FALLBACKS[type(exc).__name__] += 1
+        except EXPECTED_FALLBACKS as exc:
+            # Errors are graphql-core's to report (with paths and locations), from the same batch functions.
+            PLAN_FALLBACKS[fallback_reason(exc)] += 1
+            return None
+        except Exception as exc:  # noqa: BLE001 - a defect: logged, counted, and still answered the stock way
+            PLAN_FALLBACKS[fallback_reason(exc)] += 1
+            plan_log.warning("the compiled plan failed on %s: %r", operation_name or "an anonymous operation", exc, exc_info=exc)
             return None
         return Outcome("ok", {"data": data})
 
@@ -370,8 +354,7 @@ class Executor:
         query_limits.check_cost(price, self.limits)
 
     def _validate(self, document: DocumentNode) -> list[GraphQLError]:
-        # The budget is a module setting that graphql-core reads as each validation starts.
-        overlapping_fields.MAX_COMPLEXITY_BUDGET = self.limits.max_validation_work
+        graphql_patches.set_validation_budget(self.limits.max_validation_work)
         return validate(
             self.schema,
             document,

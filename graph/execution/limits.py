@@ -54,7 +54,7 @@ from graphql.language import DirectiveNode, Visitor, visit
 from graph.config import Limits
 from graph.errors import TooComplexError, UserInputError
 from graph.paging import DEFAULT_LIST_SIZE, DEFAULT_PAGE_SIZE
-from graph.schema.types import DEFAULT_FACET_SIZE
+from graph.schema.fields import DEFAULT_FACET_SIZE
 from graph.snippets import DEFAULT_FIRST as DEFAULT_SNIPPETS
 
 CONNECTION_LISTS = frozenset({"edges", "nodes"})

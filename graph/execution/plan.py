@@ -1,34 +1,34 @@
 """A compiled execution path for the query operations of this schema.
 
-Stock execution (graphql-core driving Strawberry resolvers) spends ~4 us per
-resolved field: an info object, a path, a resolver call and value completion
-for every field of every object. Here a validated operation is compiled once
-per (document, operation, variables) into a plan: for every selected field a
-*batch* handler that resolves it for all objects of one level at once, straight
-from the stored documents. Relations are batched by construction (one store
-call per field per level, like a DataLoader without its scheduling cost).
+Stock execution (graphql-core calling a resolver per field per object) spends
+microseconds per resolved field: an info object, a path, a resolver call and
+value completion for every field of every object. Here a validated operation is compiled once
+per (document, operation) into a plan: for every selected field its batch
+function (graph.schema.fields, the same function graphql-core's resolvers
+call) runs once for all objects of one level. Relations are batched by
+construction (one store call per field per level, like a DataLoader without its
+scheduling cost).
 
-The plan only produces successful results. Whenever anything is off — an
-argument the resolvers would refuse, a null where the schema says non-null, an
-introspection field, any exception — it raises Fallback and the executor runs
-the operation the stock way, which then reports errors exactly as graphql-core
-does. Differential tests (tests/test_plan.py) prove both paths give identical
-results for every contract query and README example.
+The plan only produces successful results. Whenever anything is off — a bad
+argument (the batch function raises UserInputError), a null where the schema
+says non-null, an introspection field — the executor runs the operation the
+stock way, which then reports errors exactly as graphql-core does, from the
+same functions. Differential tests (tests/test_plan.py) prove both paths give
+identical results for every contract query and README example.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 from graphql import (
     DocumentNode,
+    GraphQLError,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -45,15 +45,11 @@ from graphql import (
 from graphql.language import Node, VariableNode, Visitor, visit
 from graphql.execution.values import get_argument_values, get_directive_values, get_variable_values
 
-from graph import filters, search, snippets
-from graph.documents import RELATED_URL_FIELDS
 from graph.errors import UserInputError
-from graph.facets import FacetQueries, Selection, scoped
-from graph.filters import Compare, FilterError, ProviderIs
 from graph.lru import LRU
-from graph import paging
-from graph.schema.inputs import as_mapping, to_filter
-from graph.store.base import ArticleQuery, Page, ProviderQuery, Reader, Window
+from graph.schema.context import Context
+from graph.schema.fields import HANDLERS
+from graph.store.base import StoreError
 
 MAX_INT = 2**31 - 1
 MIN_INT = -(2**31)
@@ -61,48 +57,10 @@ PLAN_CACHE_SIZE = 256
 # A compiled plan holds about this many bytes per byte of its key (the query text; measured
 # with tracemalloc: a 64 KB `where` compiles to ~1 MB of filter objects).
 PLAN_BYTES_PER_KEY_BYTE = 20
-DEFAULT_FACET_SIZE = 20
 
 
 class Fallback(Exception):
     """This operation (or this data) is not for the compiled path; run it the stock way."""
-
-
-@dataclass
-class Runtime:
-    reader: Reader
-    max_page_size: int
-    max_list_size: int
-    # time.monotonic() past which execution stops: the plan rarely awaits, so
-    # the executor's timeout alone could not interrupt it.
-    deadline: float = math.inf
-    # The request's coerced variables: arguments that use them are bound as the plan runs.
-    variables: dict[str, Any] = field(default_factory=dict)
-
-
-# ---- runtime values of the non-document types --------------------------------
-
-
-@dataclass
-class ConnectionState:
-    query: Any
-    window: Window
-    kind: str  # "article", "provider" or "story"
-    page: Page | None = None
-    cursors: list[str] | None = None
-    selection: Selection | None = None  # an articles connection's query in parts (graph.facets)
-
-    def page_cursors(self) -> list[str]:
-        if self.cursors is None:
-            assert self.page is not None
-            self.cursors = paging.encode_cursors(self.query.order, self.page.keys)
-        return self.cursors
-
-
-@dataclass
-class PageInfoValue:
-    page: Page
-    cursors: list[str]
 
 
 # ---- the plan -------------------------------------------------------------------
@@ -209,7 +167,7 @@ class Compiler:
             definition = type_.fields.get(name)
             handler_spec = HANDLERS.get((type_.name, name))
             if definition is None or handler_spec is None:
-                raise Fallback(f"no compiled handler for {type_.name}.{name}")
+                raise Fallback("no batch function")
             handler, is_async = handler_spec
             # Arguments that use variables are bound as the plan runs, so one plan serves every request.
             bind = (definition, nodes[0]) if definition.args and _uses_variables(nodes[0].arguments) else None
@@ -251,8 +209,21 @@ def directive_variables(document: DocumentNode) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-# Queries the compiled plan handed to graphql-core, by the class name of what it raised (/metrics).
+# Queries the compiled plan handed to graphql-core, by reason (/metrics): a Fallback's reason, "bad
+# argument" (a batch function refused one: graphql-core reports it), "store error", or, for a
+# defect, "unexpected " and the class of what was raised (the tests fail on those).
 PLAN_FALLBACKS: Counter[str] = Counter()
+EXPECTED_FALLBACKS = (Fallback, UserInputError, GraphQLError, StoreError)
+
+
+def fallback_reason(exc: BaseException) -> str:
+    if isinstance(exc, Fallback):
+        return str(exc)
+    if isinstance(exc, (UserInputError, GraphQLError)):
+        return "bad argument"
+    if isinstance(exc, StoreError):
+        return "store error"
+    return f"unexpected {type(exc).__name__}"
 
 
 class PlanCache:
@@ -310,25 +281,25 @@ def _leaf(kind: str, value: Any) -> Any:
             raise Fallback("bad Boolean")
         return value
     if type(value) is not str:
-        raise Fallback(f"bad {kind}")
+        raise Fallback("bad " + kind)
     return value
 
 
-async def run_plan(plan: SelectionPlan, runtime: Runtime) -> dict[str, Any]:
-    (data,) = await _execute(plan, [None], runtime)
+async def run_plan(plan: SelectionPlan, context: Context) -> dict[str, Any]:
+    (data,) = await _execute(plan, [None], context)
     return data
 
 
-async def _execute(plan: SelectionPlan, sources: list[Any], runtime: Runtime) -> list[dict[str, Any]]:
+async def _execute(plan: SelectionPlan, sources: list[Any], context: Context) -> list[dict[str, Any]]:
     outs: list[dict[str, Any]] = [{} for _ in sources]
-    if time.monotonic() > runtime.deadline:
+    if time.monotonic() > context.deadline:
         raise TimeoutError("the execution time limit was reached")
-    if plan.concurrent and len(plan.fields) > 1 and getattr(runtime.reader, "overlapping_reads", False):
-        found = iter(await asyncio.gather(*(_values(fp, sources, runtime) for fp in plan.fields)))
+    if plan.concurrent and len(plan.fields) > 1 and getattr(context.reader, "overlapping_reads", False):
+        found = iter(await asyncio.gather(*(_values(fp, sources, context) for fp in plan.fields)))
     else:
         found = None
     for fp in plan.fields:
-        values = next(found) if found is not None else await _values(fp, sources, runtime)
+        values = next(found) if found is not None else await _values(fp, sources, context)
         key = fp.key
         if fp.sub is None:
             kind = fp.leaf
@@ -350,7 +321,7 @@ async def _execute(plan: SelectionPlan, sources: list[Any], runtime: Runtime) ->
             if fp.item_non_null and any(item is None for item in flat):
                 raise Fallback("null item in a non-null list")
             present = [item for item in flat if item is not None]
-            done = iter(await _execute(fp.sub, present, runtime)) if present else iter(())
+            done = iter(await _execute(fp.sub, present, context)) if present else iter(())
             for out, value in zip(outs, values):
                 if value is None:
                     if fp.non_null:
@@ -362,404 +333,21 @@ async def _execute(plan: SelectionPlan, sources: list[Any], runtime: Runtime) ->
             present = [value for value in values if value is not None]
             if fp.non_null and len(present) != len(values):
                 raise Fallback("null in a non-null field")
-            done = iter(await _execute(fp.sub, present, runtime)) if present else iter(())
+            done = iter(await _execute(fp.sub, present, context)) if present else iter(())
             for out, value in zip(outs, values):
                 out[key] = None if value is None else next(done)
     return outs
 
 
-async def _values(fp: FieldPlan, sources: list[Any], runtime: Runtime) -> Any:
-    values = fp.handler(sources, fp.arguments(runtime.variables), runtime)
+async def _values(fp: FieldPlan, sources: list[Any], context: Context) -> Any:
+    values = fp.handler(sources, fp.arguments(context.variables), context)
     return await values if fp.is_async else values
 
 
-# ---- handlers: (sources, args, runtime) -> values, one per source -------------------
 
 
 def _typename(name: str) -> Callable[..., list[str]]:
-    def handler(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[str]:
+    def handler(sources: list[Any], args: dict[str, Any], context: Context) -> list[str]:
         return [name] * len(sources)
 
     return handler
-
-
-def _get(key: str) -> Callable[..., list[Any]]:
-    def handler(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-        return [source.get(key) for source in sources]
-
-    return handler
-
-
-def _attr(name: str) -> Callable[..., list[Any]]:
-    def handler(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-        return [getattr(source, name) for source in sources]
-
-    return handler
-
-
-def _index(i: int) -> Callable[..., list[Any]]:
-    def handler(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-        return [source[i] for source in sources]
-
-    return handler
-
-
-def _article_body(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    return [doc.get("body") or "" for doc in sources]
-
-
-def _article_published(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    return [doc.get("published") is True for doc in sources]
-
-
-def _article_topics(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    return [list(doc.get("topics") or ()) for doc in sources]
-
-
-def _image_cached(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    return [image.get("isCached") is True for image in sources]
-
-
-def _aspect_ratio(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    out = []
-    for image in sources:
-        width, height = image.get("width"), image.get("height")
-        out.append(None if width is None or not height or height <= 0 else width / height)
-    return out
-
-
-async def _providers_of(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    return await _providers_by_domain([(s.get("provider") or {}).get("domain") for s in sources], runtime)
-
-
-async def _facet_providers(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    # FacetCount values are (value, count) pairs; the providers facet adds the domain as a third item.
-    return await _providers_by_domain([s[2] if len(s) > 2 else None for s in sources], runtime)
-
-
-async def _providers_by_domain(domains: list[str | None], runtime: Runtime) -> list[Any]:
-    unique = sorted({d for d in domains if d is not None})
-    known = dict(zip(unique, await runtime.reader.get_providers(unique))) if unique else {}
-    return [None if d is None else known.get(d) for d in domains]
-
-
-def _nested_first(name: str, args: dict[str, Any], runtime: Runtime) -> int:
-    first = args.get("first")
-    try:
-        paging.check_list_size(name, first, runtime.max_list_size)
-    except Exception as exc:
-        raise Fallback(str(exc)) from None
-    return paging.DEFAULT_LIST_SIZE if first is None else first
-
-
-def _filter(entity: str, value: Any) -> filters.Filter:
-    try:
-        return to_filter(entity, value)
-    except FilterError as exc:
-        raise Fallback(str(exc)) from None
-
-
-def _images(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    limit = _nested_first("images", args, runtime)
-    f = _filter("image", args.get("where"))
-    out = []
-    for source in sources:
-        chosen = []
-        for image in source.get("images") or ():
-            if len(chosen) >= limit:
-                break
-            if f is filters.TRUE or filters.matches(f, image, "image", _no_providers):
-                chosen.append(image)
-        out.append(chosen)
-    return out
-
-
-def _no_providers(domain: str) -> None:
-    return None
-
-
-def _snippets(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    try:
-        return snippets.batch(sources, args["search"], args.get("first"), args.get("length"))
-    except UserInputError as exc:
-        raise Fallback(str(exc)) from None
-
-
-async def _related(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    limit = _nested_first("related", args, runtime)
-    f = _filter("related", args.get("where"))
-    if f is filters.TRUE:
-        return [list((doc.get("related") or ())[:limit]) for doc in sources]
-    domains = sorted({i["provider"]["domain"] for d in sources for i in d.get("related") or () if i.get("provider")})
-    known = dict(zip(domains, await runtime.reader.get_providers(domains))) if domains else {}
-    out = []
-    for doc in sources:
-        items = [i for i in doc.get("related") or () if filters.matches(f, i, "related", known.get)]
-        out.append(items[:limit])
-    return out
-
-
-async def _related_article(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    wanted = [[item[k] for k in RELATED_URL_FIELDS if item.get(k)] for item in sources]
-    unique = sorted({url for urls in wanted for url in urls})
-    found = dict(zip(unique, await runtime.reader.get_articles_by_url(unique))) if unique else {}
-    out = []
-    for urls in wanted:
-        out.append(next((found[u] for u in urls if found.get(u) is not None), None))
-    return out
-
-
-def _ordering(value: Any) -> list[SimpleNamespace] | None:
-    if value is None:
-        return None
-    return [SimpleNamespace(field=item["field"], direction=item["direction"]) for item in value]
-
-
-def _article_state(args: dict[str, Any], runtime: Runtime, scope: filters.Filter | None) -> ConnectionState:
-    try:
-        where = as_mapping(args.get("where"))
-        f = scoped(scope, to_filter("article", where))
-        text = args.get("search")
-        terms = search.parse_query(text) if text is not None else None
-        order = paging.article_order(_ordering(args.get("orderBy")), terms is not None)
-        window = paging.window(
-            args.get("first"), args.get("after"), args.get("last"), args.get("before"), order, runtime.max_page_size
-        )
-    except Exception as exc:
-        raise Fallback(str(exc)) from None
-    query = ArticleQuery(filter=f, search=terms, order=order)
-    return ConnectionState(query, window, "article", selection=Selection(query, scope, where))
-
-
-def _query_articles(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    return [_article_state(args, runtime, None) for _ in sources]
-
-
-def _provider_articles(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    return [_article_state(args, runtime, ProviderIs(Compare("domain", "eq", p["domain"]))) for p in sources]
-
-
-def _topic_articles(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    return [_article_state(args, runtime, Compare("topics", "has", t["name"])) for t in sources]
-
-
-def _query_providers(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    try:
-        f = to_filter("provider", args.get("where"))
-        order = paging.provider_order(_ordering(args.get("orderBy")))
-        window = paging.window(
-            args.get("first"), args.get("after"), args.get("last"), args.get("before"), order, runtime.max_page_size
-        )
-    except Exception as exc:
-        raise Fallback(str(exc)) from None
-    return [ConnectionState(ProviderQuery(filter=f, order=order), window, "provider") for _ in sources]
-
-
-async def _page(state: ConnectionState, runtime: Runtime) -> Page:
-    if state.page is None:
-        if state.kind == "article":
-            state.page = await runtime.reader.find_articles(state.query, state.window)
-        elif state.kind == "story":
-            state.page = await runtime.reader.find_stories(state.query, state.window)
-        else:
-            state.page = await runtime.reader.find_providers(state.query, state.window)
-    return state.page
-
-
-async def _pages(states: list[ConnectionState], runtime: Runtime) -> list[Page]:
-    if len(states) == 1:
-        return [await _page(states[0], runtime)]
-    return list(await asyncio.gather(*(_page(s, runtime) for s in states)))
-
-
-async def _edges(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    out = []
-    for state, page in zip(sources, await _pages(sources, runtime)):
-        out.append(list(zip(state.page_cursors(), page.items)))
-    return out
-
-
-async def _nodes(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    return [list(page.items) for page in await _pages(sources, runtime)]
-
-
-async def _page_info(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    out = []
-    for state, page in zip(sources, await _pages(sources, runtime)):
-        out.append(PageInfoValue(page, state.page_cursors()))
-    return out
-
-
-async def _total_count(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    out = []
-    for state in sources:
-        if state.kind == "article":
-            out.append(await runtime.reader.count_articles(state.query))
-        elif state.kind == "story":
-            out.append(await runtime.reader.count_stories(state.query))
-        else:
-            out.append(await runtime.reader.count_providers(state.query))
-    return out
-
-
-def _facets(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    return [FacetQueries(state.selection, disjunctive=False) for state in sources]
-
-
-def _disjunctive_facets(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    return [FacetQueries(state.selection, disjunctive=True) for state in sources]
-
-
-def _facet_counts(field_name: str, name: str) -> Callable[..., Any]:
-    async def handler(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-        first = args.get("first")
-        try:
-            paging.check_list_size(name, first, runtime.max_list_size)
-        except Exception as exc:
-            raise Fallback(str(exc)) from None
-        size = DEFAULT_FACET_SIZE if first is None else first
-        found = [await runtime.reader.facet_counts(s.of(field_name), field_name, size) for s in sources]
-        if field_name == "provider":
-            return [[(value, count, value) for value, count in pairs] for pairs in found]
-        return found
-
-    return handler
-
-
-async def _facet_published(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    return [await runtime.reader.facet_counts(s.of("published"), "published", None) for s in sources]
-
-
-def _int_stats(field_name: str) -> Callable[..., Any]:
-    async def handler(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-        return [await runtime.reader.int_stats(s.of(field_name), field_name) for s in sources]
-
-    return handler
-
-
-async def _date_range(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    return [await runtime.reader.date_range(s.of("publishedDateTime")) for s in sources]
-
-
-async def _histogram(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    interval = args["interval"].value
-    return [await runtime.reader.histogram(s.of("publishedDateTime"), interval) for s in sources]
-
-
-async def _query_article(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    return await runtime.reader.get_articles([str(args["id"])])
-
-
-async def _query_article_by_url(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    return await runtime.reader.get_articles_by_url([args["url"]])
-
-
-async def _query_provider(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    return await runtime.reader.get_providers([args["domain"]])
-
-
-async def _query_topic(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    return await runtime.reader.get_topics([args["name"]])
-
-
-async def _query_topics(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-    first = args.get("first")
-    if first is not None and first < 0:
-        raise Fallback("negative first")
-    return [await runtime.reader.list_topics(first)]
-
-
-def _page_info_field(name: str) -> Callable[..., list[Any]]:
-    def handler(sources: list[Any], args: dict[str, Any], runtime: Runtime) -> list[Any]:
-        out = []
-        for value in sources:
-            if name == "hasNextPage":
-                out.append(value.page.has_next)
-            elif name == "hasPreviousPage":
-                out.append(value.page.has_previous)
-            elif name == "startCursor":
-                out.append(value.cursors[0] if value.cursors else None)
-            else:
-                out.append(value.cursors[-1] if value.cursors else None)
-        return out
-
-    return handler
-
-
-SYNC, ASYNC = False, True
-HANDLERS: dict[tuple[str, str], tuple[Callable[..., Any], bool]] = {
-    ("Query", "article"): (_query_article, ASYNC),
-    ("Query", "articleByUrl"): (_query_article_by_url, ASYNC),
-    ("Query", "articles"): (_query_articles, SYNC),
-    ("Query", "provider"): (_query_provider, ASYNC),
-    ("Query", "providers"): (_query_providers, SYNC),
-    ("Query", "topic"): (_query_topic, ASYNC),
-    ("Query", "topics"): (_query_topics, ASYNC),
-    ("Article", "body"): (_article_body, SYNC),
-    ("Article", "published"): (_article_published, SYNC),
-    ("Article", "topics"): (_article_topics, SYNC),
-    ("Article", "provider"): (_providers_of, ASYNC),
-    ("Article", "images"): (_images, SYNC),
-    ("Article", "related"): (_related, ASYNC),
-    ("Article", "snippets"): (_snippets, SYNC),
-    ("Snippet", "field"): (_attr("field"), SYNC),
-    ("Snippet", "text"): (_attr("text"), SYNC),
-    ("Snippet", "highlights"): (_attr("highlights"), SYNC),
-    ("TextRange", "start"): (_index(0), SYNC),
-    ("TextRange", "end"): (_index(1), SYNC),
-    ("Related", "provider"): (_providers_of, ASYNC),
-    ("Related", "images"): (_images, SYNC),
-    ("Related", "article"): (_related_article, ASYNC),
-    ("Image", "isCached"): (_image_cached, SYNC),
-    ("Image", "aspectRatio"): (_aspect_ratio, SYNC),
-    ("Provider", "articles"): (_provider_articles, SYNC),
-    ("Topic", "articles"): (_topic_articles, SYNC),
-    ("ArticleConnection", "edges"): (_edges, ASYNC),
-    ("ArticleConnection", "nodes"): (_nodes, ASYNC),
-    ("ArticleConnection", "pageInfo"): (_page_info, ASYNC),
-    ("ArticleConnection", "totalCount"): (_total_count, ASYNC),
-    ("ArticleConnection", "facets"): (_facets, SYNC),
-    ("ArticleConnection", "disjunctiveFacets"): (_disjunctive_facets, SYNC),
-    ("ProviderConnection", "edges"): (_edges, ASYNC),
-    ("ProviderConnection", "nodes"): (_nodes, ASYNC),
-    ("ProviderConnection", "pageInfo"): (_page_info, ASYNC),
-    ("ProviderConnection", "totalCount"): (_total_count, ASYNC),
-    ("ArticleEdge", "cursor"): (_index(0), SYNC),
-    ("ArticleEdge", "node"): (_index(1), SYNC),
-    ("ProviderEdge", "cursor"): (_index(0), SYNC),
-    ("ProviderEdge", "node"): (_index(1), SYNC),
-    ("FacetCount", "value"): (_index(0), SYNC),
-    ("FacetCount", "count"): (_index(1), SYNC),
-    ("FacetCount", "provider"): (_facet_providers, ASYNC),
-    ("DateTimeRange", "min"): (_index(0), SYNC),
-    ("DateTimeRange", "max"): (_index(1), SYNC),
-    ("ArticleFacets", "topics"): (_facet_counts("topics", "topics"), ASYNC),
-    ("ArticleFacets", "providers"): (_facet_counts("provider", "providers"), ASYNC),
-    ("ArticleFacets", "categories"): (_facet_counts("category", "categories"), ASYNC),
-    ("ArticleFacets", "types"): (_facet_counts("type", "types"), ASYNC),
-    ("ArticleFacets", "published"): (_facet_published, ASYNC),
-    ("ArticleFacets", "quality"): (_int_stats("quality"), ASYNC),
-    ("ArticleFacets", "heat"): (_int_stats("heat"), ASYNC),
-    ("ArticleFacets", "publishedDateTime"): (_date_range, ASYNC),
-    ("ArticleFacets", "histogram"): (_histogram, ASYNC),
-}
-for _name in ("count", "min", "max", "avg"):
-    HANDLERS[("IntStats", _name)] = (_attr(_name), SYNC)
-for _name in ("hasNextPage", "hasPreviousPage", "startCursor", "endCursor"):
-    HANDLERS[("PageInfo", _name)] = (_page_info_field(_name), SYNC)
-for _name in ("id", "title", "excerpt", "category", "type", "quality", "heat", "publishedDateTime",
-              "originalUrl", "webUrl", "ampWebUrl", "cdnAmpWebUrl"):
-    HANDLERS.setdefault(("Article", _name), (_get(_name), SYNC))
-for _name in ("title", "excerpt", "publishedDateTime", "webUrl", "ampWebUrl", "cdnAmpWebUrl", "type", "quality"):
-    HANDLERS.setdefault(("Related", _name), (_get(_name), SYNC))
-for _name in ("url", "width", "height"):
-    HANDLERS.setdefault(("Image", _name), (_get(_name), SYNC))
-for _name in ("name", "domain", "articleCount"):
-    HANDLERS.setdefault(("Provider", _name), (_get(_name), SYNC))
-for _name in ("name", "articleCount"):
-    HANDLERS.setdefault(("Topic", _name), (_get(_name), SYNC))
-
-# Stories' handlers build on the ones above (graph.execution.story_fields).
-from graph.execution.story_fields import STORY_HANDLERS  # noqa: E402
-
-HANDLERS.update(STORY_HANDLERS)

@@ -1,29 +1,23 @@
-"""Per-request context: one pinned store reader, fresh DataLoaders, the limits."""
+"""Per-request context: one pinned store reader, the limits, the deadline, the coerced variables."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from strawberry.dataloader import DataLoader
-
 from graph.config import Limits
-from graph.store.base import Document, Reader
+from graph.store.base import Reader
 
 
 @dataclass
 class Context:
     reader: Reader
     limits: Limits = field(default_factory=Limits)
-    providers: DataLoader[str, dict[str, Any] | None] = field(init=False)
-    by_url: DataLoader[str, Document | None] = field(init=False)
-    articles: DataLoader[str, Document | None] = field(init=False)
-    stories: DataLoader[str, dict[str, Any] | None] = field(init=False)
-
-    def __post_init__(self) -> None:
-        reader = self.reader
-        # Batched per request, so a page of 100 articles costs one store call per relation.
-        self.providers = DataLoader(load_fn=lambda keys: reader.get_providers(list(keys)))
-        self.by_url = DataLoader(load_fn=lambda keys: reader.get_articles_by_url(list(keys)))
-        self.articles = DataLoader(load_fn=lambda keys: reader.get_articles(list(keys)))
-        self.stories = DataLoader(load_fn=lambda keys: reader.get_stories(list(keys)))
+    # time.monotonic() past which the compiled plan stops: it rarely awaits, so the
+    # executor's timeout alone could not interrupt it.
+    deadline: float = math.inf
+    # The request's coerced variables: the compiled plan binds arguments that use them as it runs.
+    variables: dict[str, Any] = field(default_factory=dict)
+    # graphql-core's resolvers gather the objects of one level here (graph.schema.resolvers).
+    batches: dict[Any, Any] = field(default_factory=dict)

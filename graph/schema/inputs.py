@@ -1,17 +1,13 @@
-"""Filter and ordering inputs and enums of the contract, and their conversion to store data."""
+"""Filter and ordering inputs and enums of the contract (graphql-core hands their values to the
+batch functions as plain dicts and enum members; graph.filters builds filters from them)."""
 
 from __future__ import annotations
 
-import dataclasses
 from enum import Enum
-from functools import cache
-from typing import Any, Optional
+from typing import Optional
 
 import strawberry
-from strawberry.types.base import has_object_definition
-from strawberry.utils.str_converters import to_camel_case
 
-from graph import filters
 from graph.schema.scalars import DateTime
 
 
@@ -185,32 +181,3 @@ class DateInterval(Enum):
     WEEK = "WEEK"
     MONTH = "MONTH"
     YEAR = "YEAR"
-
-
-@cache
-def _graphql_names(cls: type) -> tuple[tuple[str, str], ...]:
-    definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
-    return tuple((f.python_name, f.graphql_name or to_camel_case(f.python_name)) for f in definition.fields)
-
-
-def as_mapping(value: Any) -> Any:
-    """A strawberry input (recursively) as plain data keyed by GraphQL names; UNSET dropped."""
-    if value is None or value is strawberry.UNSET:
-        return None
-    if isinstance(value, list):
-        return [as_mapping(item) for item in value]
-    if isinstance(value, Enum):
-        return value.value
-    if dataclasses.is_dataclass(value) and has_object_definition(value):
-        out = {}
-        for python_name, graphql_name in _graphql_names(type(value)):
-            item = getattr(value, python_name)
-            if item is not None and item is not strawberry.UNSET:
-                out[graphql_name] = as_mapping(item)
-        return out
-    return value
-
-
-def to_filter(entity: str, value: Any) -> filters.Filter:
-    """The filter AST of a GraphQL filter input (raises filters.FilterError on bad values)."""
-    return filters.build(entity, as_mapping(value))

@@ -1,4 +1,4 @@
-"""The Query root."""
+"""The Query root (declared here; graph.schema.fields answers every field)."""
 
 from __future__ import annotations
 
@@ -8,27 +8,14 @@ import strawberry
 from strawberry import UNSET
 
 from graph.schema.inputs import ArticleFilter, ArticleOrder, ProviderFilter, ProviderOrder
-from graph.schema.types import (
-    Article,
-    ArticleConnection,
-    Info,
-    Provider,
-    ProviderConnection,
-    Topic,
-    _given,
-    article_connection,
-    provider_connection,
-)
-from graph.errors import UserInputError
-from graph.schema.stories import Story, StoryConnection, StoryOrder, story_connection, story_of
+from graph.schema.stories import Story, StoryConnection, StoryOrder
+from graph.schema.types import Article, ArticleConnection, Provider, ProviderConnection, Topic
 
 
 @strawberry.type
 class Query:
     @strawberry.field(description="One article by its id. Null when there is none.")
-    async def article(self, info: Info, id: strawberry.ID) -> Optional[Article]:
-        doc = await info.context.articles.load(str(id))
-        return Article.from_document(doc) if doc else None
+    def article(self, id: strawberry.ID) -> Optional[Article]: ...
 
     @strawberry.field(
         description=(
@@ -36,14 +23,11 @@ class Query:
             "Null when there is none."
         )
     )
-    async def article_by_url(self, info: Info, url: str) -> Optional[Article]:
-        doc = await info.context.by_url.load(url)
-        return Article.from_document(doc) if doc else None
+    def article_by_url(self, url: str) -> Optional[Article]: ...
 
     @strawberry.field(description="Articles, filtered, searched, ordered and paged (Relay cursor connection).")
     def articles(
         self,
-        info: Info,
         where: Optional[ArticleFilter] = UNSET,
         search: Annotated[
             Optional[str],
@@ -69,43 +53,31 @@ class Query:
         after: Optional[str] = UNSET,
         last: Optional[int] = UNSET,
         before: Optional[str] = UNSET,
-    ) -> ArticleConnection:
-        return article_connection(info, where, search, order_by, first, after, last, before)
+    ) -> ArticleConnection: ...
 
     @strawberry.field(
         description=(
             "A provider by its domain (providers are known from articles and from related items). Null when unknown."
         )
     )
-    async def provider(self, info: Info, domain: str) -> Optional[Provider]:
-        found = await info.context.providers.load(domain)
-        return Provider.from_info(found) if found else None
+    def provider(self, domain: str) -> Optional[Provider]: ...
 
     @strawberry.field(description="Known providers. Default order: ARTICLE_COUNT DESC, then NAME ASC.")
     def providers(
         self,
-        info: Info,
         where: Optional[ProviderFilter] = UNSET,
         order_by: Optional[list[ProviderOrder]] = UNSET,
         first: Optional[int] = UNSET,
         after: Optional[str] = UNSET,
         last: Optional[int] = UNSET,
         before: Optional[str] = UNSET,
-    ) -> ProviderConnection:
-        return provider_connection(info, where, order_by, first, after, last, before)
+    ) -> ProviderConnection: ...
 
     @strawberry.field(description="A topic by its exact name. Null when no article has it.")
-    async def topic(self, info: Info, name: str) -> Optional[Topic]:
-        (found,) = await info.context.reader.get_topics([name])
-        return Topic(name=found["name"], article_count=found["articleCount"]) if found else None
+    def topic(self, name: str) -> Optional[Topic]: ...
 
     @strawberry.field(description="All topics that articles carry, most used first (ties by name).")
-    async def topics(self, info: Info, first: Optional[int] = UNSET) -> list[Topic]:
-        first = _given(first)
-        if first is not None and first < 0:
-            raise UserInputError(f"topics: first must be 0 or more, got {first}")
-        found = await info.context.reader.list_topics(first)
-        return [Topic(name=t["name"], article_count=t["articleCount"]) for t in found]
+    def topics(self, first: Optional[int] = UNSET) -> list[Topic]: ...
 
     @strawberry.field(
         description=(
@@ -116,7 +88,6 @@ class Query:
     )
     def stories(
         self,
-        info: Info,
         where: Optional[ArticleFilter] = UNSET,
         search: Optional[str] = UNSET,
         order_by: Optional[list[StoryOrder]] = UNSET,
@@ -124,9 +95,7 @@ class Query:
         after: Optional[str] = UNSET,
         last: Optional[int] = UNSET,
         before: Optional[str] = UNSET,
-    ) -> StoryConnection:
-        return story_connection(info, where, search, order_by, first, after, last, before)
+    ) -> StoryConnection: ...
 
     @strawberry.field(description="The story with this id, or the story of the article with this id. Null when neither exists.")
-    async def story(self, info: Info, id: strawberry.ID) -> Optional[Story]:
-        return await story_of(info, str(id))
+    def story(self, id: strawberry.ID) -> Optional[Story]: ...

@@ -13,7 +13,8 @@ from typing import Any, NewType
 
 import strawberry
 
-from graph.documents import echo, format_datetime
+from graph.dates import format_datetime
+from graph.text import echo
 
 
 def _serialize(value: Any) -> str:

@@ -1,19 +1,17 @@
-"""The Subscription root: live article changes (served by graph.live over WebSocket and SSE)."""
+"""The Subscription root: live article changes (served by graph.live over WebSocket and SSE;
+graph.schema.fields says what the field streams and answers)."""
 
 from __future__ import annotations
 
 import enum
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
 
 import strawberry
 from strawberry import UNSET
 
-from graph.search import parse_query
 from graph.schema.inputs import ArticleFilter
-from graph.schema.types import Article, _filter, _given
-from graph.store.base import ArticleQuery
+from graph.schema.types import Article
 
 
 @strawberry.enum
@@ -33,24 +31,6 @@ class ArticleChange:
     )
 
 
-@dataclass(frozen=True)
-class ChangeStream:
-    """What a subscription asks for: the articles its events are about (graph.live matches and delivers).
-
-    The source stream graphql-core gets from the root field; graph.live reads
-    ``query`` from it and feeds the subscribers itself, so iterating it here
-    yields nothing.
-    """
-
-    query: ArticleQuery
-
-    def __aiter__(self) -> AsyncIterator[Any]:
-        return self
-
-    async def __anext__(self) -> Any:
-        raise StopAsyncIteration
-
-
 @strawberry.type(
     description=(
         "Live changes, pushed over GraphQL over WebSocket (graphql-transport-ws) and GraphQL over Server-Sent "
@@ -68,7 +48,4 @@ class Subscription:
     )
     def article_changes(
         self, where: Optional[ArticleFilter] = UNSET, search: Optional[str] = UNSET
-    ) -> AsyncIterator[ArticleChange]:
-        text = _given(search)
-        terms = parse_query(text) if text is not None else None
-        return ChangeStream(ArticleQuery(filter=_filter("article", where), search=terms))  # type: ignore[return-value]
+    ) -> AsyncIterator[ArticleChange]: ...

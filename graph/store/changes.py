@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from graph import filters
 from graph.store.base import ArticleQuery, Document, OrderKey, Reader, Window
-from graph.store.tinydb.encoded import UNSERVED
+from graph.documents import UNSERVED
 
 BY_ID = (OrderKey("id"),)
 

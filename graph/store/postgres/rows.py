@@ -29,7 +29,8 @@ import math
 
 import orjson
 
-from graph.documents import URL_FIELDS, parse_datetime
+from graph.dates import parse_datetime
+from graph.documents import URL_FIELDS
 from graph.search import WEIGHTS, phrase_fields, phrase_lines, searchable_fields
 from graph.store.base import Document, StoreError
 

@@ -32,7 +32,7 @@ from graph.store.tinydb import operators
 from graph.store.tinydb.operators import ArticleColumns, ProviderCatalog
 from graph.search import Scores, SearchIndex
 from graph.store.tinydb import stories as memory_stories
-from graph.store.tinydb.encoded import EncodedDocuments
+from graph.store.tinydb.document_bytes import EncodedDocuments
 from graph.stories import StoryQuery
 from graph.store.base import (
     TEXT_SORT_FIELDS,
@@ -349,7 +349,7 @@ class Snapshot:
     """Articles held in memory, with id, URL, value, range and search indexes.
 
     The documents (numbered 0..n-1 in id order) stay JSON until one is served
-    (graph.store.tinydb.encoded); besides them it keeps columns: one list per
+    (graph.store.tinydb.document_bytes); besides them it keeps columns: one list per
     filtered, sorted or faceted field, holding each document's value.
     Sorting and facets then run over C-level ``list.__getitem__`` lookups
     instead of dict lookups per document, and exact-value and range indexes

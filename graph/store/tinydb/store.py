@@ -14,7 +14,7 @@ A server starts without decoding the file: every write also saves a side file
 (``.newsgraph.json.snapshot``) with the snapshot's columns and indexes and
 where each article lies in the database file, so a server reads the file's
 bytes, keeps them as they are and decodes an article only when it is asked for
-(graph.store.tinydb.encoded). The side file is written before the database is renamed
+(graph.store.tinydb.document_bytes). The side file is written before the database is renamed
 into place and names the file it describes (inode, size, modification time and
 version); when it does not match, or is missing or damaged, the server decodes
 the whole file instead, as it would one written by stock TinyDB.
@@ -47,7 +47,7 @@ from tinydb.storages import Storage
 
 from graph.store.base import Document, SeedMark, StoreError, StoreUnavailable, WriteResult
 from graph.store.changes import ChangeSet, changed_ids, classify
-from graph.store.tinydb.encoded import EncodedDocuments
+from graph.store.tinydb.document_bytes import EncodedDocuments
 from graph.store.tinydb.stories import STORIES, as_table, gc_paused, regroup, saved_table
 from graph.store.tinydb.snapshot import SEARCH_PREBUILD_MIN, Snapshot, SnapshotReader, derive_state
 
@@ -107,7 +107,7 @@ def encode_database(data: dict[str, Any]) -> tuple[bytes, dict[str, tuple[int, i
     """``orjson.dumps(data)``, byte for byte, and where each article record lies in it.
 
     The spans let a snapshot keep the file's own bytes and decode one article
-    when it is asked for (graph.store.tinydb.encoded).
+    when it is asked for (graph.store.tinydb.document_bytes).
     """
     parts: list[bytes] = [b"{"]
     offset = 1
@@ -323,6 +323,11 @@ class TinyDBStore:
                 docs = [doc for doc in _articles(data, self.path).values() if "id" in doc]
                 stories = saved_table(data, [doc["id"] for doc in docs])
                 snapshot = Snapshot.build(docs, _version(data), stories)
+            if self._snapshot is not None and self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN:
+                # Another process wrote: the text indexes are built before the new version is served.
+                # Served first, every search of it would wait for them (tens of seconds at 100k
+                # articles, past the execution time limit); meanwhile reads get the previous version.
+                snapshot.build_text_indexes()
             self._install(snapshot, signature)
         finally:
             if was_enabled:
@@ -381,7 +386,7 @@ class TinyDBStore:
         if previous is not None and previous.version != snapshot.version:
             for installed in list(self._installed):
                 installed(previous, snapshot)
-        if self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN:
+        if self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN and not snapshot.search_ready:
             # Build the text indexes now, beside the server, so the first search does not wait for them.
             snapshot.text_indexes_building = True  # before the thread starts: /healthz is not warm until it ends
             threading.Thread(target=snapshot.build_text_indexes, name="newsgraph-text-indexes", daemon=True).start()

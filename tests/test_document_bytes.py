@@ -6,7 +6,7 @@ import orjson
 import pytest
 from conftest import article
 
-from graph.store.tinydb.encoded import DECODED_CACHE_SIZE, EncodedDocuments
+from graph.store.tinydb.document_bytes import DECODED_CACHE_SIZE, EncodedDocuments
 from graph.store.tinydb.store import ARTICLES, encode_database
 
 

@@ -18,11 +18,10 @@ from typing import Any
 import numpy as np
 import orjson
 
+from graph.documents import UNSERVED
 from graph.lru import LRU
 from graph.store.base import Document
 
-# Never served, so dropped when a document is decoded (the file keeps them).
-UNSERVED = ("secured", "_seed")
 # Decoded documents kept per snapshot (~10 KB each as dicts for a typical article, ~40 MB in
 # all): the pages asked for most are served without decoding.
 DECODED_CACHE_SIZE = 4096
