@@ -323,6 +323,7 @@ class TinyDBStore:
                 docs = [doc for doc in _articles(data, self.path).values() if "id" in doc]
                 stories = saved_table(data, [doc["id"] for doc in docs])
                 snapshot = Snapshot.build(docs, _version(data), stories)
+            self._follow(snapshot)
             if self._snapshot is not None and self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN:
                 # Another process wrote: the text indexes are built before the new version is served.
                 # Served first, every search of it would wait for them (tens of seconds at 100k
@@ -379,6 +380,13 @@ class TinyDBStore:
             return snapshot
         except (OSError, ValueError, TypeError, AttributeError, KeyError):
             return None  # missing, stale or damaged: decode the database instead
+
+    def _follow(self, snapshot: Snapshot) -> None:
+        """Let a new version derive its search index from the served one's (Snapshot.previous):
+        seconds instead of a whole build, when the write recorded what it changed."""
+        current = self._snapshot
+        if current is not None and current.search_ready and snapshot.recorded is not None:
+            snapshot.previous = current
 
     def _install(self, snapshot: Snapshot, signature: Signature | None) -> None:
         previous = self._snapshot
@@ -547,6 +555,7 @@ class TinyDBStore:
             snapshot = Snapshot(docs, version, state) if serving else None
             if snapshot is not None:
                 snapshot.recorded = recorded
+                self._follow(snapshot)
             signature = self._stat()
             self._data, self._data_signature = data, signature
             self._save_marks(table, version, signature)
