@@ -325,10 +325,12 @@ class TinyDBStore:
                 snapshot = Snapshot.build(docs, _version(data), stories)
             self._follow(snapshot)
             if self._snapshot is not None and self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN:
-                # Another process wrote: the text indexes are built before the new version is served.
-                # Served first, every search of it would wait for them (tens of seconds at 100k
-                # articles, past the execution time limit); meanwhile reads get the previous version.
-                snapshot.build_text_indexes()
+                # Another process wrote: the search index is made before the new version is served
+                # (derived from the served one's, Snapshot.previous, when it can be). Served first,
+                # every search of it would wait for the index; meanwhile reads get the previous
+                # version. The titles' trigrams follow in the background, as at start: until
+                # then title filters scan, they do not wait.
+                snapshot.search_index()
             self._install(snapshot, signature)
         finally:
             if was_enabled:
@@ -394,9 +396,11 @@ class TinyDBStore:
         if previous is not None and previous.version != snapshot.version:
             for installed in list(self._installed):
                 installed(previous, snapshot)
-        if self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN and not snapshot.search_ready:
+        if self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN:
             # Build the text indexes now, beside the server, so the first search does not wait for them.
-            snapshot.text_indexes_building = True  # before the thread starts: /healthz is not warm until it ends
+            # Before the thread starts: at start /healthz is not warm until it ends; a later version's
+            # trigrams are not waited for (its search index is what searches need, see _load).
+            snapshot.text_indexes_building = previous is None
             threading.Thread(target=snapshot.build_text_indexes, name="newsgraph-text-indexes", daemon=True).start()
 
     def _missing(self) -> StoreUnavailable:
