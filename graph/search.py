@@ -404,35 +404,56 @@ class SearchIndex:
         added = sorted({word for word, _, _ in entries}.difference(self._word_index))
         vocabulary = sorted(self.vocabulary + added) if added else self.vocabulary
         word_index = {word: i for i, word in enumerate(vocabulary)} if added else self._word_index
-        # Renumbered old postings: words and documents both keep their order, so the keys
-        # (word, document) stay ascending and the new ones are inserted where they belong.
-        if added:
-            shift = np.searchsorted(np.array(added, dtype=object), np.array(self.vocabulary, dtype=object))
-            old_words = np.arange(len(self.vocabulary), dtype=np.int64) + shift
-        else:
-            old_words = np.arange(len(self.vocabulary), dtype=np.int64)
-        documents = old_to_new[self._posting_docs]
+        # The kept postings, renumbered: words and documents keep their order, so every word's
+        # documents stay ascending. Only the dropped postings (the rewritten documents') are
+        # located by word; the arrays are touched by a few whole-array passes.
+        documents = old_to_new.astype(np.int32)[self._posting_docs]
         present = documents >= 0
-        keys = np.repeat(old_words, np.diff(self._offsets))[present] * count + documents[present]
-        frequencies = self._posting_tfs[present]
+        dropped = np.flatnonzero(~present)
+        old_offsets = self._offsets
+        kept_counts = np.diff(old_offsets) - np.bincount(
+            np.searchsorted(old_offsets, dropped, "right") - 1, minlength=len(self.vocabulary)
+        )
+        kept_docs = documents[present]
+        kept_frequencies = self._posting_tfs[present]
+        # Each old word's place in the new vocabulary, and where its kept postings start.
+        if added:
+            positions = np.array([word_index[word] for word in self.vocabulary], dtype=np.int64)
+        else:
+            positions = np.arange(len(self.vocabulary), dtype=np.int64)
+        counts = np.zeros(len(vocabulary), dtype=np.int64)
+        counts[positions] = kept_counts
+        kept_starts = np.zeros(len(self.vocabulary) + 1, dtype=np.int64)
+        np.cumsum(kept_counts, out=kept_starts[1:])
         if entries:
-            new_keys = np.array([word_index[word] * count + number for word, number, _ in entries], dtype=np.int64)
-            order = np.argsort(new_keys, kind="stable")
-            new_keys = new_keys[order]
-            new_frequencies = np.array([tf for _, _, tf in entries], dtype=np.float32)[order]
-            at = np.searchsorted(keys, new_keys)
-            keys = np.insert(keys, at, new_keys)
-            frequencies = np.insert(frequencies, at, new_frequencies)
+            entries.sort(key=lambda entry: (word_index[entry[0]], entry[1]))
+            at = np.empty(len(entries), dtype=np.int64)
+            new_docs = np.array([number for _, number, _ in entries], dtype=np.int32)
+            new_frequencies = np.array([tf for _, _, tf in entries], dtype=np.float32)
+            start = 0
+            while start < len(entries):
+                word = entries[start][0]
+                end = start + 1
+                while end < len(entries) and entries[end][0] == word:
+                    end += 1
+                old = self._word_index.get(word)
+                if old is None:  # a new word: its postings go where its neighbours' end
+                    following = bisect.bisect_left(self.vocabulary, word)
+                    at[start:end] = kept_starts[following]
+                else:
+                    lo, hi = int(kept_starts[old]), int(kept_starts[old + 1])
+                    at[start:end] = lo + np.searchsorted(kept_docs[lo:hi], new_docs[start:end])
+                counts[word_index[word]] += end - start
+                start = end
+            kept_docs = np.insert(kept_docs, at, new_docs)
+            kept_frequencies = np.insert(kept_frequencies, at, new_frequencies)
         index = SearchIndex.__new__(SearchIndex)
         index.vocabulary = vocabulary
         index._word_index = word_index
         index._offsets = np.zeros(len(vocabulary) + 1, dtype=np.int64)
-        if count:
-            np.cumsum(np.bincount(keys // count, minlength=len(vocabulary)), out=index._offsets[1:])
-            index._posting_docs = (keys % count).astype(np.int32)
-        else:
-            index._posting_docs = np.empty(0, dtype=np.int32)
-        index._posting_tfs = frequencies.astype(np.float32, copy=False)
+        np.cumsum(counts, out=index._offsets[1:])
+        index._posting_docs = kept_docs
+        index._posting_tfs = kept_frequencies
         index.postings = _PostingsView(index)
         index.lengths = lengths
         index.count = count
