@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-WORK = ROOT / "benchmarks" / ".work"
+# NEWSGRAPH_BENCH_WORK: another folder for corpora, databases and request bodies (runs beside others' on one machine).
+WORK = Path(os.environ.get("NEWSGRAPH_BENCH_WORK") or ROOT / "benchmarks" / ".work")
 
 PAGE_QUERY = """query Page($first: Int!) {
   articles(first: $first) {

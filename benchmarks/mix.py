@@ -495,7 +495,7 @@ def check_cursors(target: Target, kind: Kind, chains: list[dict[str, Any]]) -> N
 
 
 def run_size(count: int, duration: float, connection_counts: list[int], kinds: list[Kind], peers: list[str],
-             stores: tuple[str, ...] = ("tinydb",), pg_database: str | None = None) -> dict[str, Any]:
+             stores: tuple[str, ...] = ("tinydb",), pg_database: str | None = None, loop: str = "asyncio") -> dict[str, Any]:
     db = prepare(count)
     corpus = Corpus.load(db)
     rng = random.Random(f"mix-{count}")
@@ -522,7 +522,7 @@ def run_size(count: int, duration: float, connection_counts: list[int], kinds: l
     out: dict[str, Any] = {"count": count, "rows": [], "totals": {}, "notes": {}}
     targets: list[tuple[Callable[[], tuple[Target, dict[str, Callable[[], float]]]], str]] = []
     if "tinydb" in stores:
-        targets.append((lambda: _newsgraph(db), "newsgraph"))
+        targets.append((lambda: _newsgraph(db, loop), "newsgraph"))
     if "postgres" in stores:
         targets.append((lambda: _newsgraph_postgres(count, pg_database), NEWSGRAPH_PG))
     for peer in peers:
@@ -567,8 +567,8 @@ def run_size(count: int, duration: float, connection_counts: list[int], kinds: l
     return out
 
 
-def _newsgraph(db: Path) -> tuple[Target, dict[str, Callable[[], float]]]:
-    server = newsgraph_server(db, cache=False, metrics=True)
+def _newsgraph(db: Path, loop: str = "asyncio") -> tuple[Target, dict[str, Callable[[], float]]]:
+    server = newsgraph_server(db, cache=False, loop=loop, metrics=True)
     server.ready("/healthz")
     server.warm()
     target = Target(server)
@@ -675,6 +675,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", default="32", help="connection counts, e.g. 32,1 (default: 32)")
     parser.add_argument("--kinds", default="abcdefghijk",
                         help="which kinds to run (default: abcdefghijk; i-k are newsgraph's alone)")
+    parser.add_argument("--loop", default="asyncio", choices=("asyncio", "uvloop"),
+                        help="newsgraph's event loop (uvicorn --loop; uvloop is not a dependency: pip install it) (default: asyncio)")
     parser.add_argument("--peers", default="", help="peers to run beside newsgraph: postgraphile,datasette (default: none)")
     parser.add_argument("--stores", default="tinydb",
                         help="newsgraph's stores to run: tinydb,postgres (default: tinydb); postgres runs on the "
@@ -694,7 +696,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     try:
         for size in (int(s) for s in args.sizes.split(",") if s):
-            results.append(run_size(size, args.duration, connections, kinds, peers, stores, args.pg_database))
+            results.append(run_size(size, args.duration, connections, kinds, peers, stores, args.pg_database, args.loop))
     finally:
         if (peers or "postgres" in stores) and not args.keep_postgres:
             peers = peers if "postgres" not in stores or "postgraphile" in peers else [*peers, "postgraphile"]

@@ -58,7 +58,12 @@ FACET_CACHE_SIZE = 256
 # Queries whose filter work (graph.filters.work x articles) is past this run in a thread (~5 ms of work);
 # so do searches of stores this large.
 THREAD_WORK = 1_000_000
-THREAD_SEARCH_SIZE = 20_000
+# Searches whose numpy work (SearchIndex.cost: postings read, phrase bytes scanned) is past this run
+# in a thread (~2-3 ms of work at 100k articles). Below it the hand-off costs more than it saves: the
+# worker and the event loop take turns on the GIL at every numpy call (searches at 100k in threads
+# spent more CPU a request on the hand-off than on the search), and a search this small holds the
+# loop no longer than a request's own Python does.
+THREAD_SEARCH_WORK = 400_000
 
 
 def _sortable(field: str, value: Any) -> Any:
@@ -222,6 +227,10 @@ class FacetTables:
             topic_docs.extend([n] * len(topics))
             topic_values.extend(topics)
         self.topic_docs = np.array(topic_docs, dtype=np.int64)
+        # topic_docs ascends: document n's rows are topic_offsets[n]:topic_offsets[n + 1].
+        self.topic_offsets = np.zeros(size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.topic_docs, minlength=size), out=self.topic_offsets[1:])
+        self._ranks: dict[str, Any] = {}
         self.topic_codes, self.topic_names = _encode(topic_values)
         self.ints: dict[str, tuple[Any, Any]] = {}
         for field in ("quality", "heat"):
@@ -238,15 +247,45 @@ class FacetTables:
 
     def counts(self, field: str, selection: Any) -> list[tuple[str, int]]:
         if field == "topics":
-            mask = np.zeros(self.size, dtype=bool)
-            mask[selection] = True
-            codes, names = self.topic_codes[mask[self.topic_docs]], self.topic_names
+            codes, names = self.topic_codes[self._topic_rows(selection)], self.topic_names
         else:
             column, names = self.codes[field]
             codes = column[selection]
         tally = np.bincount(codes, minlength=len(names))
-        pairs = [(names[code], int(tally[code])) for code in np.flatnonzero(tally) if code != 0]
-        return sorted(pairs, key=lambda vc: (-vc[1], vc[0]))
+        tally[0] = 0  # code 0 is the missing value
+        present = np.flatnonzero(tally)
+        # Ranked by count descending, then value, in numpy: a Python sort with a key function over
+        # every value present (~300 topics or providers for a search at 100k) cost ~0.9 ms a facet.
+        chosen = present[np.lexsort((self._value_ranks(field, names)[present], -tally[present]))].tolist()
+        return list(zip([names[code] for code in chosen], tally[chosen].tolist()))
+
+    def _value_ranks(self, field: str, names: list[Any]) -> Any:
+        """Each code's place in ascending order of its value (the ties of counts are broken by value)."""
+        ranks = self._ranks.get(field)
+        if ranks is None:
+            ranks = np.zeros(len(names), dtype=np.int64)
+            ranks[sorted(range(1, len(names)), key=names.__getitem__)] = np.arange(1, len(names))
+            self._ranks[field] = ranks
+        return ranks
+
+    def _topic_rows(self, selection: Any) -> Any:
+        """The rows of (topic_docs, topic_codes) of the selected documents (ascending numbers).
+
+        A few documents' rows are gathered from their ranges (topic_docs ascends); many,
+        through a mask over every row, which is linear in all rows of all documents.
+        """
+        if len(selection) * 8 > self.size:
+            mask = np.zeros(self.size, dtype=bool)
+            mask[selection] = True
+            return mask[self.topic_docs]
+        starts = self.topic_offsets[selection]
+        lengths = self.topic_offsets[np.asarray(selection) + 1] - starts
+        total = int(lengths.sum())
+        if not total:
+            return np.zeros(0, dtype=np.int64)
+        # Row k of the result is starts[d] + (k - first row of d), d the document it belongs to.
+        firsts = np.cumsum(lengths) - lengths
+        return np.arange(total, dtype=np.int64) + np.repeat(starts - firsts, lengths)
 
     def int_stats(self, field: str, selection: Any) -> IntStats:
         values, present = self.ints[field]
@@ -356,6 +395,11 @@ class Snapshot:
         self.date_span = (min(dates), max(dates)) if dates else (None, None)
         self.topic_counts = topic_counts
         self._search: SearchIndex | None = None
+        # The version this one follows, while its search index can be derived from that one's
+        # (the store sets it when the write that made this version recorded what it changed).
+        self.previous: Snapshot | None = None
+        # True while build_text_indexes runs in its thread (the store sets it before starting it).
+        self.text_indexes_building = False
         self._search_lock = threading.Lock()
         self._sort_keys: dict[str, list[Any]] = {}
         self._rank_arrays: dict[str, Any] = {}
@@ -399,17 +443,46 @@ class Snapshot:
         if self._search is None:
             with self._search_lock:
                 if self._search is None:
-                    self._search = SearchIndex(self.docs, self.columns["providerName"])
+                    previous, self.previous = self.previous, None
+                    followed = self._search_after(previous) if previous is not None else None
+                    self._search = followed or SearchIndex(self.docs, self.columns["providerName"])
                     gc.freeze()  # long-lived postings: keep the cyclic GC off them
         return self._search
 
+    def _search_after(self, previous: Snapshot) -> SearchIndex | None:
+        """This version's search index from the previous version's, when the write between them
+        recorded what it changed (graph.search.SearchIndex.updated); None when it cannot be."""
+        recorded, index = self.recorded, previous._search
+        if recorded is None or index is None or recorded[0] != previous.version:
+            return None
+        added, updated, removed = recorded[1:]
+        rewritten = set(updated).union(removed)
+        by_id = self.by_id
+        old_to_new = [-1 if i in rewritten else by_id.get(i, -1) for i in previous.columns["id"]]
+        changed = {by_id[i] for i in (*added, *updated) if i in by_id}
+        # Phrases read a provider's canonical name: documents whose provider's changed are rewritten too.
+        old_names, new_names = previous.columns["providerName"], self.columns["providerName"]
+        for old, new in enumerate(old_to_new):
+            if new >= 0 and old_names[old] != new_names[new]:
+                changed.add(new)
+                old_to_new[old] = -1
+        covered = np.zeros(len(self.docs), dtype=bool)
+        targets = [new for new in old_to_new if new >= 0]
+        covered[targets] = True
+        if covered.sum() != len(targets) or covered[sorted(changed)].any() or len(targets) + len(changed) != len(self.docs):
+            return None  # the record does not account for every document once: build it whole
+        return index.updated(self.docs, self.columns["providerName"], old_to_new, changed)
+
     def build_text_indexes(self) -> None:
         """Build the search index, then the trigram index of titles (until then title filters scan)."""
-        self.search_index()
-        title = self.operator_columns.get("title")
-        assert isinstance(title, operators.StrColumn)
-        title.build_trigrams()
-        _return_free_memory()
+        try:
+            self.search_index()
+            title = self.operator_columns.get("title")
+            assert isinstance(title, operators.StrColumn)
+            title.build_trigrams()
+            _return_free_memory()
+        finally:
+            self.text_indexes_building = False
 
 
     @property
@@ -753,8 +826,12 @@ class SnapshotReader:
 
     @property
     def warm(self) -> bool:
-        """Whether a search waits for nothing (small stores build their index in an instant)."""
-        return self.snapshot.search_ready or len(self.snapshot.docs) < SEARCH_PREBUILD_MIN
+        """Whether every index is built: a search waits for nothing (small stores build their index in
+        an instant) and no index is being built beside the server. The trigram index of titles is built
+        after the search index (~4 s of a core at 100k): a benchmark that started when search was
+        ready measured its first row against that build."""
+        snapshot = self.snapshot
+        return (snapshot.search_ready or len(snapshot.docs) < SEARCH_PREBUILD_MIN) and not snapshot.text_indexes_building
 
     async def _answer(self, query: ArticleQuery, compute: Callable[[], Any]) -> Any:
         """``compute()`` for a query: at once when it is cheap, else in a thread.
@@ -769,7 +846,8 @@ class SnapshotReader:
         if query.search is not None and not snapshot.search_ready and len(snapshot.docs) < SEARCH_PREBUILD_MIN:
             snapshot.search_index()  # small stores build it in an instant
         cheap = snapshot.is_cached(query) or (
-            snapshot.work(query) < THREAD_WORK and (query.search is None or len(snapshot.docs) < THREAD_SEARCH_SIZE)
+            snapshot.work(query) < THREAD_WORK
+            and (query.search is None or (snapshot.search_ready and snapshot.search_index().cost(query.search) < THREAD_SEARCH_WORK))
         )
         if cheap and (query.search is None or snapshot.search_ready):
             return compute()

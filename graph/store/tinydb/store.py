@@ -323,11 +323,14 @@ class TinyDBStore:
                 docs = [doc for doc in _articles(data, self.path).values() if "id" in doc]
                 stories = saved_table(data, [doc["id"] for doc in docs])
                 snapshot = Snapshot.build(docs, _version(data), stories)
+            self._follow(snapshot)
             if self._snapshot is not None and self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN:
-                # Another process wrote: the text indexes are built before the new version is served.
-                # Served first, every search of it would wait for them (tens of seconds at 100k
-                # articles, past the execution time limit); meanwhile reads get the previous version.
-                snapshot.build_text_indexes()
+                # Another process wrote: the search index is made before the new version is served
+                # (derived from the served one's, Snapshot.previous, when it can be). Served first,
+                # every search of it would wait for the index; meanwhile reads get the previous
+                # version. The titles' trigrams follow in the background, as at start: until
+                # then title filters scan, they do not wait.
+                snapshot.search_index()
             self._install(snapshot, signature)
         finally:
             if was_enabled:
@@ -380,14 +383,24 @@ class TinyDBStore:
         except (OSError, ValueError, TypeError, AttributeError, KeyError):
             return None  # missing, stale or damaged: decode the database instead
 
+    def _follow(self, snapshot: Snapshot) -> None:
+        """Let a new version derive its search index from the served one's (Snapshot.previous):
+        seconds instead of a whole build, when the write recorded what it changed."""
+        current = self._snapshot
+        if current is not None and current.search_ready and snapshot.recorded is not None:
+            snapshot.previous = current
+
     def _install(self, snapshot: Snapshot, signature: Signature | None) -> None:
         previous = self._snapshot
         self._snapshot, self._signature = snapshot, signature
         if previous is not None and previous.version != snapshot.version:
             for installed in list(self._installed):
                 installed(previous, snapshot)
-        if self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN and not snapshot.search_ready:
+        if self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN:
             # Build the text indexes now, beside the server, so the first search does not wait for them.
+            # Before the thread starts: at start /healthz is not warm until it ends; a later version's
+            # trigrams are not waited for (its search index is what searches need, see _load).
+            snapshot.text_indexes_building = previous is None
             threading.Thread(target=snapshot.build_text_indexes, name="newsgraph-text-indexes", daemon=True).start()
 
     def _missing(self) -> StoreUnavailable:
@@ -546,6 +559,7 @@ class TinyDBStore:
             snapshot = Snapshot(docs, version, state) if serving else None
             if snapshot is not None:
                 snapshot.recorded = recorded
+                self._follow(snapshot)
             signature = self._stat()
             self._data, self._data_signature = data, signature
             self._save_marks(table, version, signature)
