@@ -537,7 +537,7 @@ def _ranking_article(rng: random.Random, n: int) -> dict[str, Any]:
 
 def test_one_word_searches_ranked_by_search_groups_equal_the_in_memory_reference(pg_store, run):
     """The ranking that reads only the promising search groups gives exactly the full ranking's pages."""
-    from graph.store.postgres.store import _ranks_by_groups
+    from graph.store.postgres.reader import _ranks_by_groups
 
     rng = random.Random(7)
     docs = [_ranking_article(rng, n) for n in range(400)]
@@ -646,7 +646,7 @@ def test_counts_and_facets_from_rollups_equal_the_in_memory_reference(pg_store, 
 def test_topic_pages_read_in_topic_order_equal_the_in_memory_reference(pg_store, run):
     """Newest first within a topic (ng_article_topics), with cursors both ways and another condition."""
     from graph import filters as ast
-    from graph.store.postgres.store import _ordered_topic
+    from graph.store.postgres.reader import _ordered_topic
 
     rng = random.Random(11)
     docs = {d["id"]: d for d in (_random_article(rng, n) for n in range(80))}
@@ -672,7 +672,7 @@ def test_pages_bounded_in_their_order_index_equal_the_in_memory_reference(pg_sto
     count from that index alone) answer as the reference does, after updates and deletes too."""
     from graph import filters as ast
     from graph.store.postgres.sql import Params
-    from graph.store.postgres.store import _topic_count
+    from graph.store.postgres.reader import _topic_count
 
     rng = random.Random(18)
     docs = {d["id"]: d for d in (_random_article(rng, n) for n in range(90))}
