@@ -30,7 +30,7 @@ from graph.budget import current as current_budget
 from graph.filters import Filter
 from graph.store.tinydb import operators
 from graph.store.tinydb.operators import ArticleColumns, ProviderCatalog
-from graph.search import Scores, SearchIndex
+from graph.search import Scores, SearchIndex, SearchQuery
 from graph.store.tinydb import stories as memory_stories
 from graph.store.tinydb.document_bytes import EncodedDocuments
 from graph.stories import StoryQuery
@@ -521,8 +521,7 @@ class Snapshot:
             return cached
         scores: Scores | None = None
         if query.search is not None:
-            found = self.search_index().search(query.search)
-            scores = found if found is not None else Scores.uniform(len(self.docs))
+            scores = self._searched(query.search)
             candidates = scores.numbers
         else:
             candidates = np.arange(len(self.docs))
@@ -531,6 +530,18 @@ class Snapshot:
         candidates = np.asarray(candidates, dtype=np.int32)
         weight = candidates.nbytes + (scores.numbers.nbytes + scores.values.nbytes if scores is not None else 0)
         return self._matches.keep(key, (candidates, scores), weight)
+
+    def _searched(self, search: SearchQuery) -> Scores:
+        """Every document a search matches, with its score, kept by the search alone: the queries
+        of one request that differ only in their filter (a disjunctive facet drops one) search once.
+        (k) at 100k ran each request's search twice: ~1 ms of its 4.4."""
+        key = ("search", search)
+        cached = self._matches.lookup(key)
+        if cached is None:
+            found = self.search_index().search(search)
+            scores = found if found is not None else Scores.uniform(len(self.docs))
+            cached = self._matches.keep(key, scores, scores.numbers.nbytes + scores.values.nbytes)
+        return cached
 
     def filtered(self, f: Filter, rows: Any) -> Any:
         """The rows (ascending document numbers) that match a filter, evaluated on columns.
