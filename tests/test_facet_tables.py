@@ -14,7 +14,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.store.tinydb.snapshot import FacetTables
+from graph.store.tinydb.facet_tables import FacetTables
 
 TOPICS = ["a", "B", "b", "é", "z", "Zürich", "topic 1", "topic 10", "topic 2"]
 PROVIDERS = ["x.com", "y.org", "Z.net", "a.io", None]

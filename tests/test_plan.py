@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import inspect
 import re
-from pathlib import Path
 
 import orjson
 import pytest

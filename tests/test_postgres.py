@@ -32,7 +32,8 @@ from conftest import SEEDS, Api, article, corpus_docs, newsgraph
 from graph.filters import Compare
 from graph.search import parse_query
 from graph.store.base import ArticleQuery, OrderKey, ProviderQuery, StoreError, Window
-from graph.store.tinydb.snapshot import Snapshot, SnapshotReader
+from graph.store.tinydb.snapshot import Snapshot
+from graph.store.tinydb.reader import SnapshotReader
 from graph.store.postgres.migrations import DATA_TABLES, LATEST, MIGRATIONS
 from graph.store.postgres.store import PostgresStore, describe_url
 

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from conftest import article
 from graph.store.base import ArticleQuery, OrderKey, Window
-from graph.store.tinydb.snapshot import Snapshot, window_slice
+from graph.store.tinydb.snapshot import Snapshot
+from graph.store.tinydb.ordering import window_slice
 
 FIELDS = ("publishedDateTime", "quality", "heat", "title", "providerName", "id")
 

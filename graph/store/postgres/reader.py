@@ -548,7 +548,7 @@ class PostgresReader:
         """One page by keyset, and whether items exist beyond it (window_slice's semantics, in SQL).
 
         Returns rows of (payload..., sort columns...). The flags follow
-        graph.store.tinydb.snapshot.window_slice exactly: has_next says an item exists
+        graph.store.tinydb.ordering.window_slice exactly: has_next says an item exists
         after the page in the whole ordered match list, has_previous one before it.
         ``not_after`` is SQL saying some match is not after the ``after`` cursor,
         for a source that holds only the matches the page can draw from.

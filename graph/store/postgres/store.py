@@ -38,7 +38,8 @@ from graph.store.changes import ChangeSet
 from graph.store.postgres import writes as pg_write
 from graph.store.postgres.migrations import MigrationReport, migrate
 from graph.store.postgres.reader import ACQUIRE_TIMEOUT_SECONDS, PostgresReader
-from graph.store.tinydb.snapshot import Snapshot, SnapshotReader
+from graph.store.tinydb.snapshot import Snapshot
+from graph.store.tinydb.reader import SnapshotReader
 
 log = logging.getLogger("newsgraph.store")
 CONNECT_TIMEOUT_SECONDS = 10

@@ -8,7 +8,6 @@ sees a consistent view even while a newer one is swapped in.
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import ctypes
 import gc
@@ -17,8 +16,6 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
-from functools import cmp_to_key
 from typing import Any
 
 import numpy as np
@@ -33,6 +30,8 @@ from graph.store.tinydb.operators import ArticleColumns, ProviderCatalog
 from graph.search import Scores, SearchIndex, SearchQuery
 from graph.store.tinydb import stories as memory_stories
 from graph.store.tinydb.document_bytes import EncodedDocuments
+from graph.store.tinydb.facet_tables import FacetTables
+from graph.store.tinydb.ordering import sort_in_order, window_slice
 from graph.stories import StoryQuery
 from graph.store.base import (
     TEXT_SORT_FIELDS,
@@ -43,7 +42,6 @@ from graph.store.base import (
     Page,
     ProviderQuery,
     Window,
-    bucket_start,
 )
 
 MATCH_CACHE_SIZE = 1024
@@ -55,82 +53,6 @@ SEARCH_PREBUILD_MIN = 1000
 NUMPY_SORT_MIN = 256
 _NOTHING = object()
 FACET_CACHE_SIZE = 256
-# Queries whose filter work (graph.filters.work x articles) is past this run in a thread (~5 ms of work);
-# so do searches of stores this large.
-THREAD_WORK = 1_000_000
-# Searches whose numpy work (SearchIndex.cost: postings read, phrase bytes scanned) is past this run
-# in a thread (~2-3 ms of work at 100k articles). Below it the hand-off costs more than it saves: the
-# worker and the event loop take turns on the GIL at every numpy call (searches at 100k in threads
-# spent more CPU a request on the hand-off than on the search), and a search this small holds the
-# loop no longer than a request's own Python does.
-THREAD_SEARCH_WORK = 400_000
-
-
-def _sortable(field: str, value: Any) -> Any:
-    if field in TEXT_SORT_FIELDS or field == "id":
-        return (value.casefold(), value) if field != "id" else value
-    return value
-
-
-def compare_keys(a: Sequence[Any], b: Sequence[Any], order: Sequence[OrderKey]) -> int:
-    """Total order of two key tuples: nulls last in both directions, per-key direction."""
-    for key, va, vb in zip(order, a, b):
-        if va is None and vb is None:
-            continue
-        if va is None:
-            return 1
-        if vb is None:
-            return -1
-        sa, sb = _sortable(key.field, va), _sortable(key.field, vb)
-        if sa == sb:
-            continue
-        less = sa < sb
-        if key.descending:
-            less = not less
-        return -1 if less else 1
-    return 0
-
-
-def sort_in_order(items: list[Any], order: Sequence[OrderKey], value: Callable[[Any, str], Any]) -> list[Any]:
-    """Stable multi-pass sort honouring per-key direction with nulls last."""
-    for key in reversed(order):
-        present = []
-        missing = []
-        for item in items:
-            (missing if value(item, key.field) is None else present).append(item)
-        field = key.field
-        present.sort(key=lambda item: _sortable(field, value(item, field)), reverse=key.descending)
-        items = present + missing
-    return items
-
-
-def window_slice(
-    items: list[Any], keys: Callable[[Any], tuple[Any, ...]], order: Sequence[OrderKey], window: Window
-) -> Page:
-    """Apply Relay's after/before/first/last to a fully ordered list."""
-    wrap = cmp_to_key(lambda a, b: compare_keys(a, b, order))
-    start, end = 0, len(items)
-    if window.after is not None:
-        start = bisect.bisect_right(items, wrap(window.after), key=lambda item: wrap(keys(item)))
-    if window.before is not None:
-        end = bisect.bisect_left(items, wrap(window.before), key=lambda item: wrap(keys(item)))
-        end = max(end, start)
-    lo, hi = start, end
-    if window.first is not None:
-        hi = min(hi, lo + window.first)
-    if window.last is not None:
-        lo = max(lo, hi - window.last)
-    chosen = items[lo:hi]
-    return Page(
-        items=chosen,
-        keys=[keys(item) for item in chosen],
-        has_next=hi < len(items),
-        has_previous=lo > 0,
-    )
-
-
-def _week_start(day: str) -> str:
-    return bucket_start(date.fromisoformat(day), "WEEK").isoformat()
 
 
 def derive_state(docs: Sequence[Document], story_records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -197,139 +119,6 @@ def _shared_topics(column: list[list[str]]) -> list[tuple[str, ...]]:
     """The topics column as tuples, each topic name one object."""
     seen: dict[str, str] = {}
     return [tuple([seen.setdefault(t, t) for t in topics]) for topics in column]
-
-
-def _encode(values: Iterable[Any]) -> tuple[Any, list[Any]]:
-    """Values as integer codes (0 stands for None) and the value of each code."""
-    codes: dict[Any, int] = {None: 0}
-    encoded = [codes.setdefault(v, len(codes)) for v in values]
-    return np.array(encoded, dtype=np.int32), list(codes)
-
-
-class FacetTables:
-    """Columns as numpy arrays, so facets over 100k matches are counted in C (np.bincount).
-
-    Single-valued text fields are integer codes; topics are a flat list of
-    (document, topic code) pairs; int fields keep a presence mask so that sums
-    stay exact integers and averages equal ``sum(values) / len(values)``.
-    """
-
-    def __init__(self, columns: dict[str, list[Any]], size: int) -> None:
-        self.size = size
-        self.codes: dict[str, tuple[Any, list[Any]]] = {}
-        for field in ("provider", "category", "type"):
-            self.codes[field] = _encode(columns[field])
-        published = np.array(columns["published"], dtype=np.int32) + 1  # 1 = false, 2 = true
-        self.codes["published"] = (published, [None, "false", "true"])
-        topic_docs: list[int] = []
-        topic_values: list[Any] = []
-        for n, topics in enumerate(columns["topics"]):
-            topic_docs.extend([n] * len(topics))
-            topic_values.extend(topics)
-        self.topic_docs = np.array(topic_docs, dtype=np.int64)
-        # topic_docs ascends: document n's rows are topic_offsets[n]:topic_offsets[n + 1].
-        self.topic_offsets = np.zeros(size + 1, dtype=np.int64)
-        np.cumsum(np.bincount(self.topic_docs, minlength=size), out=self.topic_offsets[1:])
-        self._ranks: dict[str, Any] = {}
-        self.topic_codes, self.topic_names = _encode(topic_values)
-        self.ints: dict[str, tuple[Any, Any]] = {}
-        for field in ("quality", "heat"):
-            column = columns[field]
-            present = np.array([v is not None for v in column], dtype=bool)
-            values = np.array([0 if v is None else v for v in column], dtype=np.int64)
-            self.ints[field] = (values, present)
-        dates = columns["publishedDateTime"]
-        self.date_values = sorted({d for d in dates if d is not None})
-        rank = {d: i for i, d in enumerate(self.date_values)}
-        self.date_ranks = np.array([-1 if d is None else rank[d] for d in dates], dtype=np.int64)
-        self._dates = dates
-        self._buckets: dict[str, tuple[Any, list[Any]]] = {}
-
-    def counts(self, field: str, selection: Any) -> list[tuple[str, int]]:
-        if field == "topics":
-            codes, names = self.topic_codes[self._topic_rows(selection)], self.topic_names
-        else:
-            column, names = self.codes[field]
-            codes = column[selection]
-        tally = np.bincount(codes, minlength=len(names))
-        tally[0] = 0  # code 0 is the missing value
-        present = np.flatnonzero(tally)
-        # Ranked by count descending, then value, in numpy: a Python sort with a key function over
-        # every value present (~300 topics or providers for a search at 100k) cost ~0.9 ms a facet.
-        chosen = present[np.lexsort((self._value_ranks(field, names)[present], -tally[present]))].tolist()
-        return list(zip([names[code] for code in chosen], tally[chosen].tolist()))
-
-    def _value_ranks(self, field: str, names: list[Any]) -> Any:
-        """Each code's place in ascending order of its value (the ties of counts are broken by value)."""
-        ranks = self._ranks.get(field)
-        if ranks is None:
-            ranks = np.zeros(len(names), dtype=np.int64)
-            ranks[sorted(range(1, len(names)), key=names.__getitem__)] = np.arange(1, len(names))
-            self._ranks[field] = ranks
-        return ranks
-
-    def _topic_rows(self, selection: Any) -> Any:
-        """The rows of (topic_docs, topic_codes) of the selected documents (ascending numbers).
-
-        A few documents' rows are gathered from their ranges (topic_docs ascends); many,
-        through a mask over every row, which is linear in all rows of all documents.
-        """
-        if len(selection) * 8 > self.size:
-            mask = np.zeros(self.size, dtype=bool)
-            mask[selection] = True
-            return mask[self.topic_docs]
-        starts = self.topic_offsets[selection]
-        lengths = self.topic_offsets[np.asarray(selection) + 1] - starts
-        total = int(lengths.sum())
-        if not total:
-            return np.zeros(0, dtype=np.int64)
-        # Row k of the result is starts[d] + (k - first row of d), d the document it belongs to.
-        firsts = np.cumsum(lengths) - lengths
-        return np.arange(total, dtype=np.int64) + np.repeat(starts - firsts, lengths)
-
-    def int_stats(self, field: str, selection: Any) -> IntStats:
-        values, present = self.ints[field]
-        chosen = values[selection][present[selection]]
-        if not len(chosen):
-            return IntStats(0, None, None, None)
-        count = int(len(chosen))
-        return IntStats(count, int(chosen.min()), int(chosen.max()), int(chosen.sum()) / count)
-
-    def date_range(self, selection: Any) -> tuple[str | None, str | None]:
-        ranks = self.date_ranks[selection]
-        ranks = ranks[ranks >= 0]
-        if not len(ranks):
-            return None, None
-        return self.date_values[int(ranks.min())], self.date_values[int(ranks.max())]
-
-    def histogram(self, interval: str, selection: Any) -> list[tuple[str, int]]:
-        column, names = self._bucket_codes(interval)
-        tally = np.bincount(column[selection], minlength=len(names))
-        return sorted((names[code], int(tally[code])) for code in np.flatnonzero(tally) if code != 0)
-
-    def _bucket_codes(self, interval: str) -> tuple[Any, list[Any]]:
-        """Each document's calendar bucket (its first day, YYYY-MM-DD) for one interval, as codes."""
-        found = self._buckets.get(interval)
-        if found is None:
-            weeks: dict[str, str] = {}
-
-            def bucket(value: str | None) -> str | None:
-                if value is None:
-                    return None
-                if interval == "DAY":
-                    return value[:10]
-                if interval == "MONTH":
-                    return value[:7] + "-01"
-                if interval == "YEAR":
-                    return value[:4] + "-01-01"
-                day = value[:10]
-                week = weeks.get(day)
-                if week is None:
-                    week = weeks[day] = _week_start(day)
-                return week
-
-            found = self._buckets[interval] = _encode(bucket(v) for v in self._dates)
-        return found
 
 
 def _return_free_memory() -> None:
@@ -817,96 +606,3 @@ class Snapshot:
             "oldest": self.date_span[0],
             "newest": self.date_span[1],
         }
-
-
-class SnapshotReader:
-    """The async Reader interface over one Snapshot (answers at once, never awaits I/O)."""
-
-    def __init__(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-        self.version = snapshot.version
-
-    async def count(self) -> int:
-        return len(self.snapshot.docs)
-
-    async def get_articles(self, ids: Sequence[str]) -> list[Document | None]:
-        return [self.snapshot.get(i) for i in ids]
-
-    async def get_articles_by_url(self, urls: Sequence[str]) -> list[Document | None]:
-        return [self.snapshot.get_by_url(u) for u in urls]
-
-    @property
-    def warm(self) -> bool:
-        """Whether every index is built: a search waits for nothing (small stores build their index in
-        an instant) and no index is being built beside the server. The trigram index of titles is built
-        after the search index (~4 s of a core at 100k): a benchmark that started when search was
-        ready measured its first row against that build."""
-        snapshot = self.snapshot
-        return (snapshot.search_ready or len(snapshot.docs) < SEARCH_PREBUILD_MIN) and not snapshot.text_indexes_building
-
-    async def _answer(self, query: ArticleQuery, compute: Callable[[], Any]) -> Any:
-        """``compute()`` for a query: at once when it is cheap, else in a thread.
-
-        Work that grows with the data (a filter over many articles, a search of a
-        large store, building the search index) runs in a thread so the event loop
-        goes on serving other requests; it checks the request's deadline itself
-        (graph.budget), and the thread sees the request's budget (to_thread copies
-        the context).
-        """
-        snapshot = self.snapshot
-        if query.search is not None and not snapshot.search_ready and len(snapshot.docs) < SEARCH_PREBUILD_MIN:
-            snapshot.search_index()  # small stores build it in an instant
-        cheap = snapshot.is_cached(query) or (
-            snapshot.work(query) < THREAD_WORK
-            and (query.search is None or (snapshot.search_ready and snapshot.search_index().cost(query.search) < THREAD_SEARCH_WORK))
-        )
-        if cheap and (query.search is None or snapshot.search_ready):
-            return compute()
-        return await asyncio.to_thread(compute)
-
-    async def find_articles(self, query: ArticleQuery, window: Window) -> Page:
-        return await self._answer(query, lambda: self.snapshot.find(query, window))
-
-    async def count_articles(self, query: ArticleQuery) -> int:
-        return await self._answer(query, lambda: self.snapshot.count_matches(query))
-
-    async def facet_counts(self, query: ArticleQuery, field: str, first: int | None) -> list[tuple[str, int]]:
-        return await self._answer(query, lambda: self.snapshot.facet_counts(query, field, first))
-
-    async def int_stats(self, query: ArticleQuery, field: str) -> IntStats:
-        return await self._answer(query, lambda: self.snapshot.int_stats(query, field))
-
-    async def date_range(self, query: ArticleQuery) -> tuple[str | None, str | None]:
-        return await self._answer(query, lambda: self.snapshot.date_range(query))
-
-    async def histogram(self, query: ArticleQuery, interval: str) -> list[tuple[str, int]]:
-        return await self._answer(query, lambda: self.snapshot.histogram(query, interval))
-
-    async def get_providers(self, domains: Sequence[str]) -> list[dict[str, Any] | None]:
-        return [self.snapshot.provider(d) for d in domains]
-
-    async def get_stories(self, ids: Sequence[str]) -> list[dict[str, Any] | None]:
-        return [self.snapshot.story_of(i) for i in ids]
-
-    async def find_stories(self, query: StoryQuery, window: Window) -> Page:
-        articles = ArticleQuery(filter=query.filter, search=query.search)
-        return (await self._answer(articles, lambda: self.snapshot.find_stories(query, window)))[0]
-
-    async def count_stories(self, query: StoryQuery) -> int:
-        articles = ArticleQuery(filter=query.filter, search=query.search)
-        return (await self._answer(articles, lambda: self.snapshot.find_stories(query, Window(first=0))))[1]
-
-    async def find_providers(self, query: ProviderQuery, window: Window) -> Page:
-        return self.snapshot.find_providers(query, window)
-
-    async def count_providers(self, query: ProviderQuery) -> int:
-        return len(self.snapshot.provider_matches(query))
-
-    async def get_topics(self, names: Sequence[str]) -> list[dict[str, Any] | None]:
-        return [self.snapshot.topic(n) for n in names]
-
-    async def list_topics(self, first: int | None) -> list[dict[str, Any]]:
-        return self.snapshot.topics(first)
-
-    async def stats(self) -> dict[str, Any]:
-        return self.snapshot.stats()

@@ -49,7 +49,8 @@ from graph.store.base import Document, SeedMark, StoreError, StoreUnavailable, W
 from graph.store.changes import ChangeSet, changed_ids, classify
 from graph.store.tinydb.document_bytes import EncodedDocuments
 from graph.store.tinydb.stories import STORIES, as_table, gc_paused, regroup, saved_table
-from graph.store.tinydb.snapshot import SEARCH_PREBUILD_MIN, Snapshot, SnapshotReader, derive_state
+from graph.store.tinydb.snapshot import SEARCH_PREBUILD_MIN, Snapshot, derive_state
+from graph.store.tinydb.reader import SnapshotReader
 
 FORMAT = 1
 ARTICLES = "articles"

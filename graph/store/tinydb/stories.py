@@ -177,7 +177,7 @@ class StoryIndex:
 
     def page(self, order: tuple[OrderKey, ...], articles: Any | None, window: Window) -> tuple[Page, int]:
         """A page of the stories with an article among ``articles`` (numbers; None: all), and how many there are."""
-        from graph.store.tinydb.snapshot import sort_in_order, window_slice
+        from graph.store.tinydb.ordering import sort_in_order, window_slice
 
         values = self.values
         ranked = self._sorted.get(order)
