@@ -59,7 +59,7 @@ from typing import Any
 
 from benchmarks.http_bench import WORK, WRK_DONE, Result, Server, newsgraph_server, post_raw, prepare, run_wrk
 from graph.paging import encode_cursor
-from graph.store.base import OrderKey
+from graph.paging import OrderKey
 
 WARM_SECONDS = 1.0  # of each kind, with bodies of its own, before a server's rows (JITs, plan caches, pools)
 CHECKED = 5  # bodies of each kind sent before the rows: checked for errors, totalCount compared across servers

@@ -40,7 +40,8 @@ from graph import filters
 from graph.search import parse_query
 from graph.search import words as search_words
 from graph.seed import seed
-from graph.store.base import ArticleQuery, OrderKey, ProviderQuery, Reader, Store, Window
+from graph.paging import ArticleQuery, OrderKey, ProviderQuery, Window
+from graph.store.base import Reader, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CYCLE = 97  # distinct parameter values per query kind: more than the snapshot's 64-query cache

@@ -19,7 +19,7 @@ from typing import Any
 
 from graph import filters
 from graph.filters import Filter
-from graph.store.base import ArticleQuery
+from graph.paging import ArticleQuery
 
 # Facet fields as stores know them (FACET_FIELDS, STAT_FIELDS, the date facets), each the
 # ArticleFilter key of the same name: a disjunctive facet drops where[field].

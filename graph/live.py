@@ -38,7 +38,8 @@ from graph.execution.executor import ALL_OPERATIONS, Executor, Outcome, Prepared
 from graph.schema.context import Context
 from graph.schema.fields import ChangeStream
 from graph.schema.subscription import ChangeKind
-from graph.store.base import ArticleQuery, Document, Reader, Store
+from graph.paging import ArticleQuery
+from graph.store.base import Document, Reader, Store
 from graph.store.changes import ChangeSet, matching_ids
 
 log = logging.getLogger("newsgraph.live")

@@ -1,4 +1,5 @@
-"""Cursor paging: argument checks, keyset cursors, and ordering from GraphQL inputs.
+"""Cursor paging: what a query asks for (ArticleQuery, ProviderQuery, OrderKey) and which page
+(Window, Page), argument checks, keyset cursors, and orderings from GraphQL inputs.
 
 A cursor encodes the sort-key values of its item (never an offset), so it stays
 valid when other items are added or removed. It also names the ordering it was
@@ -10,18 +11,64 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from graph.text import echo
 from graph.errors import UserInputError
-from graph.store.base import OrderKey, Window
-from graph.stories import DEFAULT_STORY_ORDER
+from graph.filters import TRUE, Filter
+from graph.search import SearchQuery
 
 DEFAULT_PAGE_SIZE = 20
 DEFAULT_LIST_SIZE = 10  # nested lists (images, related) without first; the cost limit prices them so
 INT_FIELDS = frozenset({"quality", "heat", "articleCount", "coverageCount"})
+
+
+@dataclass(frozen=True, slots=True)
+class OrderKey:
+    field: str
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleQuery:
+    """Which articles, in which order. ``search`` None means no search was asked."""
+
+    filter: Filter = TRUE
+    search: SearchQuery | None = None
+    order: tuple[OrderKey, ...] = (OrderKey("publishedDateTime", True), OrderKey("id"))
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderQuery:
+    filter: Filter = TRUE
+    order: tuple[OrderKey, ...] = (OrderKey("articleCount", True), OrderKey("name"), OrderKey("domain"))
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A page request; ``after``/``before`` are decoded cursors (one value per order key)."""
+
+    first: int | None = None
+    last: int | None = None
+    after: tuple[Any, ...] | None = None
+    before: tuple[Any, ...] | None = None
+
+
+@dataclass(slots=True)
+class Page:
+    """Items of one page, the order-key values of each (for cursors), and whether more exist."""
+
+    items: list[Any]
+    keys: list[tuple[Any, ...]]
+    has_next: bool
+    has_previous: bool
+
+
+
+DEFAULT_STORY_ORDER = (OrderKey("lastPublishedDateTime", True), OrderKey("id"))
 
 
 def window(

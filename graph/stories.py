@@ -24,10 +24,9 @@ from typing import Any, Protocol
 from graph.documents import RELATED_URL_FIELDS, URL_FIELDS
 from graph.filters import TRUE, Compare, Filter
 from graph.search import SearchQuery
-from graph.store.base import OrderKey
+from graph.paging import DEFAULT_STORY_ORDER, OrderKey
 
 STORY_SORT_FIELDS = ("lastPublishedDateTime", "firstPublishedDateTime", "articleCount", "coverageCount", "id")
-DEFAULT_STORY_ORDER = (OrderKey("lastPublishedDateTime", True), OrderKey("id"))
 DEFAULT_TOPICS = 20
 # The article field a story scope filters on: the id of the article's story (never in a document).
 STORY_FIELD = "story"

@@ -31,7 +31,8 @@ from conftest import SEEDS, Api, article, corpus_docs, newsgraph
 
 from graph.filters import Compare
 from graph.search import parse_query
-from graph.store.base import ArticleQuery, OrderKey, ProviderQuery, StoreError, Window
+from graph.paging import ArticleQuery, OrderKey, ProviderQuery, Window
+from graph.store.base import StoreError
 from graph.store.tinydb.snapshot import Snapshot
 from graph.store.tinydb.reader import SnapshotReader
 from graph.store.postgres.migrations import DATA_TABLES, LATEST, MIGRATIONS

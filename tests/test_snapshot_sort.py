@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import article
-from graph.store.base import ArticleQuery, OrderKey, Window
+from graph.paging import ArticleQuery, OrderKey, Window
 from graph.store.tinydb.snapshot import Snapshot
 from graph.store.tinydb.ordering import window_slice
 

@@ -29,7 +29,7 @@ from graph.errors import UserInputError
 from graph.facets import FacetQueries, Selection, scoped
 from graph.filters import Compare, FilterError, ProviderIs
 from graph.schema.context import Context
-from graph.store.base import ArticleQuery, Page, ProviderQuery, Window
+from graph.paging import ArticleQuery, Page, ProviderQuery, Window
 
 DEFAULT_FACET_SIZE = 20
 

@@ -2,8 +2,9 @@
 
 The GraphQL layer talks only to this interface. It is async so that a network
 store (PostgreSQL) fits without blocking the server; the in-memory TinyDB
-store simply answers at once. Queries reach a store as data: a filter AST
-(graph.filters), a parsed search (graph.search), order keys and a page window.
+store simply answers at once. Queries reach a store as data (graph.paging): a
+filter AST (graph.filters), a parsed search (graph.search), order keys and a
+page window.
 """
 
 from __future__ import annotations
@@ -14,14 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from graph.filters import TRUE, Filter
-from graph.search import SearchQuery
-
-if TYPE_CHECKING:
-    from graph.stories import StoryQuery
+from graph.paging import ArticleQuery, Page, ProviderQuery, Window
 
 if TYPE_CHECKING:
     from graph.store.changes import ChangeSet
+    from graph.stories import StoryQuery
 
 Document = dict[str, Any]
 
@@ -48,47 +46,6 @@ class StoreUnavailable(StoreError):
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class OrderKey:
-    field: str
-    descending: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleQuery:
-    """Which articles, in which order. ``search`` None means no search was asked."""
-
-    filter: Filter = TRUE
-    search: SearchQuery | None = None
-    order: tuple[OrderKey, ...] = (OrderKey("publishedDateTime", True), OrderKey("id"))
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderQuery:
-    filter: Filter = TRUE
-    order: tuple[OrderKey, ...] = (OrderKey("articleCount", True), OrderKey("name"), OrderKey("domain"))
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """A page request; ``after``/``before`` are decoded cursors (one value per order key)."""
-
-    first: int | None = None
-    last: int | None = None
-    after: tuple[Any, ...] | None = None
-    before: tuple[Any, ...] | None = None
-
-
-@dataclass(slots=True)
-class Page:
-    """Items of one page, the order-key values of each (for cursors), and whether more exist."""
-
-    items: list[Any]
-    keys: list[tuple[Any, ...]]
-    has_next: bool
-    has_previous: bool
 
 
 @dataclass(frozen=True, slots=True)

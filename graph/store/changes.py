@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from graph import filters
-from graph.store.base import ArticleQuery, Document, OrderKey, Reader, Window
+from graph.paging import ArticleQuery, OrderKey, Window
+from graph.store.base import Document, Reader
 from graph.documents import UNSERVED
 
 BY_ID = (OrderKey("id"),)

@@ -31,19 +31,8 @@ from psycopg_pool import AsyncConnectionPool
 from graph import filters
 from graph.budget import current as current_budget
 from graph.dates import format_datetime
-from graph.store.base import (
-    FACET_FIELDS,
-    INTERVALS,
-    ArticleQuery,
-    Document,
-    IntStats,
-    OrderKey,
-    Page,
-    ProviderQuery,
-    StoreUnavailable,
-    Window,
-    bucket_start,
-)
+from graph.paging import ArticleQuery, OrderKey, Page, ProviderQuery, Window
+from graph.store.base import FACET_FIELDS, INTERVALS, Document, IntStats, StoreUnavailable, bucket_start
 from graph.store.postgres import stories as pg_stories
 from graph.store.postgres.rollups import CATEGORY, DAY, PROVIDER, PUBLISHED, TOPICS, TYPE, combo_count, period_plan
 from graph.store.postgres.sql import (

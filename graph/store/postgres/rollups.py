@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from graph import filters
 from graph.filters import And, Compare, Filter, Not, Or, ProviderIs
-from graph.store.base import ArticleQuery
+from graph.paging import ArticleQuery
 from graph.store.postgres.sql import ARTICLE_SCOPE, Params, Scope, compile_filter
 
 if TYPE_CHECKING:

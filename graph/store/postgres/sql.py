@@ -23,7 +23,7 @@ from typing import Any
 from graph import filters
 from graph.filters import ENTITIES, And, Compare, Each, Filter, FilterError, Not, Or, ProviderIs
 from graph.search import B, K1, Match, SearchQuery, Term, phrase_pattern
-from graph.store.base import OrderKey
+from graph.paging import OrderKey
 from graph.stories import STORY_FIELD
 
 CASTS = {"str": "text", "int": "numeric", "bool": "boolean", "datetime": "timestamptz"}

@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 from functools import cmp_to_key
 from typing import Any
 
-from graph.store.base import TEXT_SORT_FIELDS, OrderKey, Page, Window
+from graph.paging import OrderKey, Page, Window
+from graph.store.base import TEXT_SORT_FIELDS
 
 
 def _sortable(field: str, value: Any) -> Any:

@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from graph.stories import StoryQuery
-from graph.store.base import ArticleQuery, Document, IntStats, Page, ProviderQuery, Window
+from graph.paging import ArticleQuery, Page, ProviderQuery, Window
+from graph.store.base import Document, IntStats
 from graph.store.tinydb.snapshot import SEARCH_PREBUILD_MIN, Snapshot
 
 

@@ -33,16 +33,8 @@ from graph.store.tinydb.document_bytes import EncodedDocuments
 from graph.store.tinydb.facet_tables import FacetTables
 from graph.store.tinydb.ordering import sort_in_order, window_slice
 from graph.stories import StoryQuery
-from graph.store.base import (
-    TEXT_SORT_FIELDS,
-    ArticleQuery,
-    Document,
-    IntStats,
-    OrderKey,
-    Page,
-    ProviderQuery,
-    Window,
-)
+from graph.paging import ArticleQuery, OrderKey, Page, ProviderQuery, Window
+from graph.store.base import TEXT_SORT_FIELDS, Document, IntStats
 
 MATCH_CACHE_SIZE = 1024
 # Bytes of match lists (and relevance scores) each snapshot's caches may hold.

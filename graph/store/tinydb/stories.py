@@ -22,7 +22,8 @@ import orjson
 
 from graph import stories
 from graph.documents import RELATED_URL_FIELDS, URL_FIELDS
-from graph.store.base import Document, OrderKey, Page, Window
+from graph.paging import OrderKey, Page, Window
+from graph.store.base import Document
 
 STORIES = "stories"
 SORTED_ORDERS = 16  # story orders kept sorted per snapshot
