@@ -27,7 +27,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from graphql import ExecutionResult, GraphQLSchema, OperationType
+from graphql import (
+    BREAK,
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    Visitor,
+    visit,
+)
 from graphql.execution import create_source_event_stream
 from graphql.execution.executor import Executor as GraphQLExecutor
 
@@ -85,6 +96,38 @@ class Feed:
     operation_name: str | None
     query: ArticleQuery
     subscribers: set[Subscriber] = field(default_factory=set)
+    # What an event's payload depends on besides the event: the document and operation, and the
+    # variables only when something below the root field's arguments reads one. Feeds that differ
+    # only in what they select (where/search) share each event's payload: one execution, not one
+    # a feed (27,390 executions for 1,000 changed articles over 100 filters in the live benchmark).
+    payload_key: Any = None
+
+
+def _selection_reads_variables(document: DocumentNode, operation: OperationDefinitionNode) -> bool:
+    """Whether anything but the root field's arguments reads a variable: the operation's and the
+    root field's directives, the selection below it, any fragment of the document."""
+    nodes: list[Any] = [*(operation.directives or ())]
+    for selection in operation.selection_set.selections:
+        if isinstance(selection, FieldNode):
+            nodes.extend(selection.directives or ())
+            if selection.selection_set is not None:
+                nodes.append(selection.selection_set)
+        else:
+            nodes.append(selection)
+    nodes.extend(d for d in document.definitions if isinstance(d, FragmentDefinitionNode))
+    found = False
+
+    class Finder(Visitor):
+        def enter_variable(self, *_: Any) -> Any:
+            nonlocal found
+            found = True
+            return BREAK
+
+    for node in nodes:
+        visit(node, Finder())
+        if found:
+            return True
+    return False
 
 
 def change_events(changes: ChangeSet, after: set[str], before: set[str]) -> list[tuple[ChangeKind, str]]:
@@ -155,6 +198,7 @@ class Hub:
         for feed in list(self.feeds.values()):
             by_query.setdefault(feed.query, []).append(feed)
         docs: dict[str, Document | None] = {}
+        payloads: dict[tuple[Any, ChangeKind, str], str] = {}
         context = Context(reader=changes.after, limits=self.limits)
         for query, feeds in by_query.items():
             try:
@@ -174,10 +218,13 @@ class Hub:
                 for feed in feeds:
                     if not feed.subscribers:
                         continue
-                    payload = await self.executor.run_event(
-                        feed.prepared, feed.variables, feed.operation_name, context, change
-                    )
-                    result = orjson.dumps(payload).decode()
+                    shared = (feed.payload_key, kind, article_id)
+                    result = payloads.get(shared)
+                    if result is None:
+                        payload = await self.executor.run_event(
+                            feed.prepared, feed.variables, feed.operation_name, context, change
+                        )
+                        result = payloads[shared] = orjson.dumps(payload).decode()
                     for subscriber in list(feed.subscribers):
                         subscriber.send(result)
 
@@ -223,7 +270,8 @@ class Hub:
         stream = await self._source(prepared, variables, operation_name, context)
         if isinstance(stream, Outcome):
             return stream
-        return Feed(key, prepared, variables, operation_name, stream.query)
+        payload_key = key if _selection_reads_variables(prepared.document, operation) else key[:2]
+        return Feed(key, prepared, variables, operation_name, stream.query, payload_key=payload_key)
 
     async def _source(
         self, prepared: Prepared, variables: Mapping[str, Any] | None, operation_name: str | None, context: Context

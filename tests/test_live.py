@@ -131,6 +131,36 @@ def test_identical_subscriptions_share_one_feed(make_store: Callable[[], Store],
     run(scenario())
 
 
+def test_feeds_share_an_event_s_payload_only_when_their_selections_read_no_variable(
+    make_store: Callable[[], Store], run: Any
+) -> None:
+    store = make_store()
+    images = [{"url": f"https://img.test/{n}"} for n in range(3)]
+    # The selection reads $n: each feed's payload is its own, though the article and the event are the same.
+    sized = (
+        "subscription Sized($where: ArticleFilter, $n: Int) "
+        "{ articleChanges(where: $where) { kind id article { images(first: $n) { url } } } }"
+    )
+
+    async def scenario() -> None:
+        async with Live(store) as live:
+            await live.subscribe("city", WATCHED, {"where": {"category": {"eq": "city"}}})
+            await live.subscribe("z", WATCHED, {"search": "zebra"})
+            await live.subscribe("one", sized, {"where": {"category": {"eq": "city"}}, "n": 1})
+            await live.subscribe("two", sized, {"search": "zebra", "n": 2})
+            feeds = {feed.key[2]: feed for feed in live.hub.feeds.values()}
+            assert len({feed.payload_key for feed in feeds.values() if feed.key[0] == WATCHED}) == 1
+            assert len({feed.payload_key for feed in feeds.values() if feed.key[0] == sized}) == 2
+            got = await live.write([article(id="a", title="Zebra", category="city", images=images)])
+            assert got["city"] == got["z"] == [
+                {"kind": "ADDED", "id": "a", "version": got["city"][0]["version"], "article": {"id": "a", "title": "Zebra"}}
+            ]
+            assert [len(e["article"]["images"]) for e in got["one"]] == [1]
+            assert [len(e["article"]["images"]) for e in got["two"]] == [2]
+
+    run(scenario())
+
+
 def test_bad_arguments_and_limits_are_request_errors(make_store: Callable[[], Store], run: Any) -> None:
     store = make_store()
 
