@@ -8,9 +8,9 @@ from typing import Optional
 import strawberry
 from strawberry import UNSET
 
-from graph.schema.inputs import ArticleFilter, ArticleOrder, SortDirection
+from graph.schema.inputs import SortDirection
 from graph.schema.scalars import DateTime
-from graph.schema.types import ArticleConnection, FacetCount, PageInfo, Provider
+from graph.schema.types import ArticleConnection, FacetCount, PageInfo, Provider, scoped_articles
 
 STORY_DESCRIPTION = """Articles grouped by shared coverage. Two stored articles are in the same story
 when a related item of one has a webUrl, ampWebUrl or cdnAmpWebUrl equal to one
@@ -53,17 +53,7 @@ class Story:
     )
     first_published_date_time: Optional[DateTime]
     last_published_date_time: Optional[DateTime]
-    @strawberry.field
-    def articles(
-        self,
-        where: Optional[ArticleFilter] = UNSET,
-        search: Optional[str] = UNSET,
-        order_by: Optional[list[ArticleOrder]] = UNSET,
-        first: Optional[int] = UNSET,
-        after: Optional[str] = UNSET,
-        last: Optional[int] = UNSET,
-        before: Optional[str] = UNSET,
-    ) -> ArticleConnection: ...
+    articles: ArticleConnection = strawberry.field(resolver=scoped_articles)
 
     @strawberry.field(
         description="Distinct providers (by domain) of its articles and of their related items; most occurrences first, ties by domain."

@@ -29,6 +29,19 @@ SNIPPETS_DESCRIPTION = (
 )
 
 
+def scoped_articles(
+    where: Optional[ArticleFilter] = UNSET,
+    search: Optional[str] = UNSET,
+    order_by: Optional[list[ArticleOrder]] = UNSET,
+    first: Optional[int] = UNSET,
+    after: Optional[str] = UNSET,
+    last: Optional[int] = UNSET,
+    before: Optional[str] = UNSET,
+) -> ArticleConnection:
+    """The arguments of a provider's, topic's or story's articles: declared once here; the field's
+    value is its batch function (graph.schema.fields), installed in place of this one."""
+
+
 @strawberry.type
 class PageInfo:
     has_next_page: bool
@@ -56,17 +69,7 @@ class Provider:
         description="How many stored articles this provider published (related items do not count)."
     )
 
-    @strawberry.field
-    def articles(
-        self,
-        where: Optional[ArticleFilter] = UNSET,
-        search: Optional[str] = UNSET,
-        order_by: Optional[list[ArticleOrder]] = UNSET,
-        first: Optional[int] = UNSET,
-        after: Optional[str] = UNSET,
-        last: Optional[int] = UNSET,
-        before: Optional[str] = UNSET,
-    ) -> ArticleConnection: ...
+    articles: ArticleConnection = strawberry.field(resolver=scoped_articles)
 
 
 @strawberry.type
@@ -212,17 +215,7 @@ class Topic:
     name: str
     article_count: int
 
-    @strawberry.field
-    def articles(
-        self,
-        where: Optional[ArticleFilter] = UNSET,
-        search: Optional[str] = UNSET,
-        order_by: Optional[list[ArticleOrder]] = UNSET,
-        first: Optional[int] = UNSET,
-        after: Optional[str] = UNSET,
-        last: Optional[int] = UNSET,
-        before: Optional[str] = UNSET,
-    ) -> ArticleConnection: ...
+    articles: ArticleConnection = strawberry.field(resolver=scoped_articles)
 
 
 @strawberry.type
