@@ -306,7 +306,7 @@ class SearchIndex:
     Postings are numpy arrays (document numbers ascending, weighted term
     frequencies), built from per-field word counts: compact (8 bytes a posting)
     and quick to build, and scoring runs vectorized. The arithmetic is exactly
-    BM25F as written in ``_score`` (term order by ascending document frequency,
+    BM25F as written in ``Ranking`` (term order by ascending document frequency,
     the same float64 operations), which the PostgreSQL store mirrors in SQL.
     """
 
@@ -363,6 +363,7 @@ class SearchIndex:
         self.lengths = np.array(lengths, dtype=np.float64)
         self.count = len(lengths)
         self.average_length = (sum(lengths) / len(lengths)) if lengths else 1.0
+        self._norms: Any = None  # made by norms() when a search first ranks
         self._docs = docs
         self._provider_names = provider_names
         self.sequence = np.frombuffer(sequence, dtype=np.uint8)
@@ -458,6 +459,7 @@ class SearchIndex:
         index.lengths = lengths
         index.count = count
         index.average_length = (sum(lengths.tolist()) / count) if count else 1.0  # summed in order, as a build does
+        index._norms = None
         index._docs = docs
         index._provider_names = provider_names
         # Each document's stretch of the phrase sequence: kept ones copied from this index's.
@@ -619,7 +621,9 @@ class SearchIndex:
         return candidates
 
     def search(self, query: SearchQuery) -> Scores | None:
-        """The documents matching a search with their scores; None when the search is empty."""
+        """The documents matching a search, with a Ranking that scores any of them; None when the
+        search is empty. Nothing is scored here: a count or facets need no score, and a first page
+        by relevance scores only the matches that can reach it (Ranking.contenders)."""
         if not query:
             return None
         memo: dict[Term, TermPostings] = {}  # each term's postings, found once for matching and ranking
@@ -628,20 +632,14 @@ class SearchIndex:
             return Scores(np.array([], dtype=np.int64), np.array([], dtype=np.float64))
         term_postings = [self._postings(term, memo) for term in query.terms]
         term_postings.sort(key=len)
-        return Scores(candidates, round6(self._score(term_postings, candidates)))
+        return Scores(candidates, ranking=Ranking(self, term_postings))
 
-    def _score(self, term_postings: list[TermPostings], candidates: Any) -> Any:
-        """BM25F; a term a candidate lacks (the other side of an OR) adds exactly 0."""
-        n = self.count
-        avg = self.average_length
-        norm = K1 * (1.0 - B + B * self.lengths[candidates] / avg)
-        scores = np.zeros(len(candidates), dtype=np.float64)
-        for postings in term_postings:
-            df = len(postings)
-            idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-            tf = postings.frequencies(candidates)
-            scores = scores + idf * tf * (K1 + 1.0) / (tf + norm)
-        return scores
+    def norms(self) -> Any:
+        """Each document's BM25 length norm, ``K1 * (1 - B + B * length / average)`` (float64)."""
+        norms = self._norms
+        if norms is None:
+            norms = self._norms = K1 * (1.0 - B + B * self.lengths / self.average_length)
+        return norms
 
 
 class TermPostings:
@@ -771,28 +769,140 @@ def round6(values: Any) -> Any:
     return rounded
 
 
+class Ranking:
+    """BM25F of one search's terms, for any of its matches.
+
+    A term's contribution is ``idf * tf * (K1 + 1) / (tf + norm)``, summed over the terms in
+    ascending order of document frequency; every float operation is fixed (the PostgreSQL
+    store repeats them in SQL), so a document's score is the same whichever of the
+    matches are scored with it.
+    """
+
+    __slots__ = ("_index", "_terms", "_idfs")
+
+    def __init__(self, index: SearchIndex, term_postings: list[TermPostings]) -> None:
+        self._index = index
+        self._terms = term_postings  # ascending document frequency: the order scores are summed in
+        n = index.count
+        self._idfs = [math.log(1.0 + (n - len(p) + 0.5) / (len(p) + 0.5)) for p in term_postings]
+
+    def _contribution(self, term: int, numbers: Any, norm: Any) -> Any:
+        """The term's part of the score of each of numbers (0 where a number lacks it: the other side of an OR)."""
+        tf = self._terms[term].frequencies(numbers)
+        return self._idfs[term] * tf * (K1 + 1.0) / (tf + norm)
+
+    def scores(self, numbers: Any) -> Any:
+        """The scores of numbers (ascending), rounded to 6 decimals as every store serves them."""
+        norm = self._index.norms()[numbers]
+        total = np.zeros(len(numbers), dtype=np.float64)
+        for term in range(len(self._terms)):
+            total = total + self._contribution(term, numbers, norm)
+        return round6(total)
+
+    def contenders(self, numbers: Any, count: int) -> tuple[Any, Any]:
+        """The numbers (ascending) that can be among the first ``count`` by score descending, ties
+        in number order, and their scores: a superset of those first, without scoring every match.
+
+        MaxScore, one term at a time over numpy arrays, rarest term first (the largest idf: partial
+        scores rise fastest). A term adds less than ``idf * (K1 + 1)`` to any score (tf / (tf +
+        norm) < 1). After each term, a number whose partial score plus what the terms still to come
+        can add stays below the count-th best partial score cannot reach the page: later terms
+        are not looked up for it, and only the survivors of the last are rounded. (Tighter bounds,
+        each word's maximum of tf / (tf + norm) over its postings, pruned no more in the mix's
+        searches at 100k and cost a pass over the postings of every word not seen before.)
+        """
+        terms = len(self._terms)
+        if count <= 0:  # first: 0 (a count or facets only)
+            return numbers[:0], np.zeros(0, dtype=np.float64)
+        if len(numbers) <= count or not terms:
+            return numbers, self.scores(numbers)
+        # What the terms after each one can add at most (the last adds nothing after it).
+        to_come = [0.0] * terms
+        for term in range(terms - 2, -1, -1):
+            to_come[term] = to_come[term + 1] + self._idfs[term + 1] * (K1 + 1.0) * (1.0 + 1e-12)
+        norm = self._index.norms()[numbers]
+        partial = np.zeros(len(numbers), dtype=np.float64)
+        for term in range(terms):  # the fixed order: the partial sum of the last term is each score
+            partial = partial + self._contribution(term, numbers, norm)
+            if len(numbers) <= count:
+                continue
+            # Every score is at least its partial sum, so count numbers score >= threshold. One that
+            # ends below threshold - 1e-6 rounds below all of them (ties are decided on rounded
+            # scores); 1e-9 of the threshold covers the bounds' rounding errors.
+            threshold = np.partition(partial, len(partial) - count)[len(partial) - count]
+            keep = partial + to_come[term] >= threshold - 1e-6 - 1e-9 * abs(threshold)
+            if not keep.all():
+                numbers, norm, partial = numbers[keep], norm[keep], partial[keep]
+        return numbers, round6(partial)
+
+
 class Scores:
-    """Relevance of the documents a search matched: their numbers ascending and their scores.
+    """Relevance of the documents a search matched: their numbers ascending, and their scores as
+    far as they are known.
 
     Arrays rather than a dict: a common word matches most of a corpus, and
     ranking 80k matches in numpy takes milliseconds where boxed floats take tens.
+    A search's Scores hold a Ranking and score on demand: every match only when all are
+    asked for (``values``: a full sort, a page deep by cursor), otherwise the contenders
+    for a first page; what was scored is kept for ``get``/``of``.
     """
 
-    __slots__ = ("numbers", "values")
+    __slots__ = ("numbers", "_values", "_ranking", "_known")
 
-    def __init__(self, numbers: Any, values: Any) -> None:
+    def __init__(self, numbers: Any, values: Any = None, ranking: Ranking | None = None) -> None:
         self.numbers = numbers
-        self.values = values
+        self._values = values
+        self._ranking = ranking
+        self._known: tuple[Any, Any] | None = None  # (numbers ascending, scores) scored so far, when not all
 
     @classmethod
     def uniform(cls, count: int) -> Scores:
         """Every one of count documents, each scored 0 (a search without words)."""
         return cls(np.arange(count, dtype=np.int64), np.zeros(count, dtype=np.float64))
 
+    @property
+    def nbytes(self) -> int:
+        """What the scores take once every one is known (a cache's weight)."""
+        return 2 * self.numbers.nbytes
+
+    @property
+    def values(self) -> Any:
+        """The score of every match, in the order of ``numbers``."""
+        if self._values is None:
+            assert self._ranking is not None
+            self._values = self._ranking.scores(self.numbers)
+        return self._values
+
+    def _found(self, numbers: Any) -> Any:
+        """The scores of numbers (matched, ascending) if already known, else None."""
+        if self._values is not None:
+            return self._values[np.searchsorted(self.numbers, numbers)]
+        known = self._known
+        if known is not None and len(known[0]):
+            at = np.minimum(np.searchsorted(known[0], numbers), len(known[0]) - 1)
+            if (known[0][at] == numbers).all():
+                return known[1][at]
+        return None
+
     def get(self, number: int, default: float | None = None) -> float | None:
         i = int(np.searchsorted(self.numbers, number))
-        return float(self.values[i]) if i < len(self.numbers) and self.numbers[i] == number else default
+        if i == len(self.numbers) or self.numbers[i] != number:
+            return default
+        return float(self.of(np.array([number], dtype=np.int64))[0])
 
     def of(self, numbers: Any) -> Any:
-        """The scores of numbers, every one of them matched."""
-        return self.values[np.searchsorted(self.numbers, numbers)]
+        """The scores of numbers (ascending), every one of them matched."""
+        found = self._found(numbers)
+        if found is None:
+            assert self._ranking is not None
+            found = self._ranking.scores(numbers)
+        return found
+
+    def contenders(self, numbers: Any, count: int) -> Any:
+        """Of numbers (matched, ascending), those that can be among the first ``count`` by score
+        descending (ties in number order): all of them when every score is known."""
+        if self._values is not None or self._ranking is None:
+            return numbers
+        numbers, scores = self._ranking.contenders(np.asarray(numbers, dtype=np.int64), count)
+        self._known = (numbers, scores)
+        return numbers

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import article
-from graph.search import SearchIndex
+from graph.search import SearchIndex, parse_query
 from graph.store.tinydb.snapshot import Snapshot
 from graph.store.tinydb.store import TinyDBStore
 
@@ -38,6 +38,17 @@ def _assert_same(built: SearchIndex, derived: SearchIndex) -> None:
     assert all(len(derived.postings[word][0]) == 0 for word in set(derived.vocabulary) - set(built.vocabulary))
     assert np.array_equal(derived.sequence, built.sequence) and np.array_equal(derived.doc_starts, built.doc_starts)
     assert set(built.name_words) <= set(derived.name_words)
+    # A first page ranked on the derived index (its terms' bounds over words left without postings
+    # included) is the built index's, scored whole.
+    for text in ("w1*", "w*", "w3 w4*", "zurich OR w5*"):
+        query = parse_query(text)
+        full, pruned = built.search(query), derived.search(query)
+        if full is None or not len(full.numbers):
+            continue
+        expected = sorted(zip(full.numbers.tolist(), full.values.tolist()), key=lambda nv: (-nv[1], nv[0]))[:3]
+        numbers = pruned.contenders(pruned.numbers, 3)
+        got = sorted(zip(numbers.tolist(), pruned.of(numbers).tolist()), key=lambda nv: (-nv[1], nv[0]))[:3]
+        assert got == expected, text
 
 
 @pytest.mark.parametrize("seed", range(6))

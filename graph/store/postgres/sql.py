@@ -385,7 +385,7 @@ def _idf(n: str, df: str) -> str:
 
 
 def term_score(idf: str, tf: str, length: str, average: str) -> str:
-    """One term's BM25F score, as graph.search.SearchIndex._score computes it, operation for operation."""
+    """One term's BM25F score, as graph.search.Ranking computes it, operation for operation."""
     norm = f"({K1!r}::float8 * ((1.0::float8 - {B!r}::float8) + ({B!r}::float8 * {length}) / {average}))"
     return f"((({idf}) * {tf}) * ({K1!r}::float8 + 1.0::float8)) / ({tf} + {norm})"
 

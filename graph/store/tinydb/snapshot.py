@@ -43,6 +43,7 @@ MATCH_CACHE_BYTES = 64 * 2**20
 SEARCH_PREBUILD_MIN = 1000
 # Below this many matches a plain Python sort is quicker than numpy's set-up.
 NUMPY_SORT_MIN = 256
+BY_RELEVANCE = OrderKey("relevance", True)
 _NOTHING = object()
 FACET_CACHE_SIZE = 256
 
@@ -309,7 +310,7 @@ class Snapshot:
         if query.filter != filters.TRUE:
             candidates = self.filtered(query.filter, candidates)
         candidates = np.asarray(candidates, dtype=np.int32)
-        weight = candidates.nbytes + (scores.numbers.nbytes + scores.values.nbytes if scores is not None else 0)
+        weight = candidates.nbytes + (scores.nbytes if scores is not None else 0)
         return self._matches.keep(key, (candidates, scores), weight)
 
     def _searched(self, search: SearchQuery) -> Scores:
@@ -321,7 +322,7 @@ class Snapshot:
         if cached is None:
             found = self.search_index().search(search)
             scores = found if found is not None else Scores.uniform(len(self.docs))
-            cached = self._matches.keep(key, scores, scores.numbers.nbytes + scores.values.nbytes)
+            cached = self._matches.keep(key, scores, scores.nbytes)
         return cached
 
     def filtered(self, f: Filter, rows: Any) -> Any:
@@ -367,7 +368,9 @@ class Snapshot:
                 continue  # numbers are in id order already, and every pass is stable
             if key.field == "relevance":
                 assert scores is not None
-                numbers = sorted(numbers, key=scores.get, reverse=key.descending)
+                ascending = np.sort(np.asarray(numbers, dtype=np.int64))  # scored together, not one by one
+                relevance = dict(zip(ascending.tolist(), scores.of(ascending).tolist()))
+                numbers = sorted(numbers, key=relevance.__getitem__, reverse=key.descending)
                 continue
             column = self._sort_key(key.field)
             present = [n for n in numbers if column[n] is not None]
@@ -393,6 +396,8 @@ class Snapshot:
         (np.partition, linear) is sorted by all keys; the rest cannot come first.
         """
         chosen = np.asarray(numbers, dtype=np.int64)
+        if scores is not None and order and order[0] == BY_RELEVANCE:
+            chosen = scores.contenders(chosen, count)  # not every match scored: those that can come first
         keys = self._order_keys(chosen, order, scores)
         if not keys:
             return chosen[:count]
