@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from benchmarks.http_bench import prepare
-from benchmarks.mix import KINDS, Corpus, Target, variables
+from benchmarks.mix import KINDS, Corpus, Target, cpu_seconds, variables
 
 
 class _Fake:
@@ -58,6 +58,9 @@ async def main_async(args: argparse.Namespace) -> None:
 
     store = pg.PostgresStore(args.url)
     await store.open()
+    async with store._pool.connection() as conn:  # type: ignore[union-attr]
+        backend = (await (await conn.execute("SELECT pg_backend_pid()")).fetchone())[0]  # type: ignore[index]
+    postmaster = int(open(f"/proc/{backend}/stat").read().rsplit(")", 1)[1].split()[1])
     limits = Limits()
     executor = Executor(schema._schema, limits)
     corpus = Corpus.load(prepare(args.count))
@@ -71,7 +74,10 @@ async def main_async(args: argparse.Namespace) -> None:
         walls, sql_ms, counts = [], [], []
         slow: list[tuple[float, Any, list[tuple[str, Any, float]]]] = []
         errors = 0
+        cpu_started = pg_started = 0.0
         for n, v in enumerate(values):
+            if n == 20:  # after the warm-up
+                cpu_started, pg_started = time.process_time(), cpu_seconds([postmaster])
             body = json.loads(target.body(kind, v))
             statements.clear()
             started = time.perf_counter()
@@ -81,14 +87,7 @@ async def main_async(args: argparse.Namespace) -> None:
             if "errors" in outcome.payload:
                 errors += 1
                 continue
-            if n < 20:  # warm-up
-                continue
-            walls.append(wall * 1000)
-            if args.slowest:
-                slow = sorted([*slow, (wall, body["variables"], list(statements))], key=lambda x: -x[0])[: args.slowest]
-            sql_ms.append(sum(s[2] for s in statements) * 1000)
-            counts.append(len(statements))
-            if args.explain and n == 20:
+            if args.explain and n == 19:  # the last warm-up request's statements (outside the CPU counted)
                 for sql, params, _ in statements:
                     if sql == "<version>":
                         continue
@@ -96,6 +95,13 @@ async def main_async(args: argparse.Namespace) -> None:
                         rows = await (await conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)).fetchall()
                     print(f"--- {kind.name}: {sql.strip()[:2000]}\n    params {params}")
                     print("\n".join("    " + r[0] for r in rows))
+            if n < 20:  # warm-up
+                continue
+            walls.append(wall * 1000)
+            if args.slowest:
+                slow = sorted([*slow, (wall, body["variables"], list(statements))], key=lambda x: -x[0])[: args.slowest]
+            sql_ms.append(sum(s[2] for s in statements) * 1000)
+            counts.append(len(statements))
         for wall, variables_, done in slow:
             print(f"--- {kind.name}: {wall * 1000:.1f} ms for {variables_}")
             for sql, params, took in done:
@@ -105,10 +111,13 @@ async def main_async(args: argparse.Namespace) -> None:
                     rows = await (await conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)).fetchall()
                 print(f"  {took * 1000:.1f} ms: {sql.strip()[:300]}")
                 print("\n".join("    " + r[0] for r in rows))
+        python_cpu = (time.process_time() - cpu_started) * 1000 / len(walls)
+        postgres_cpu = (cpu_seconds([postmaster]) - pg_started) * 1000 / len(walls)
         walls.sort()
         print(f"{kind.name:<25} wall p50 {walls[len(walls) // 2]:6.2f} ms mean {sum(walls) / len(walls):6.2f}"
               f"  sql {sum(sql_ms) / len(sql_ms):6.2f} ms  python {(sum(walls) - sum(sql_ms)) / len(walls):6.2f} ms"
-              f"  statements {sum(counts) / len(counts):.1f}  errors {errors}", flush=True)
+              f"  statements {sum(counts) / len(counts):.1f}  errors {errors}"
+              f"  cpu ms/req: python {python_cpu:.2f} postgres {postgres_cpu:.2f}", flush=True)
     await store.close()
 
 

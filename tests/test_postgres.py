@@ -845,3 +845,54 @@ def test_a_database_that_goes_down_is_a_prompt_503_and_the_server_recovers_by_it
             assert f"error id {payload['errors'][0]['extensions']['errorId']}: the store could not be read" in log
     finally:
         cluster.stop()
+
+
+def test_a_page_and_its_total_count_asked_at_once_are_one_statement_with_the_answers_given_apart(pg_store, run):
+    """A connection's totalCount rides in its page's statement (graph.execution.plan asks both at once):
+    one pooled statement instead of two, whichever is asked first, on every path a page takes (an
+    index order, a topic's order, a one-word search's groups, a filter with its count), with cursors
+    both ways; the answers are those of the page and the count asked one after the other."""
+    from graph import filters as ast
+
+    rng = random.Random(19)
+    docs = {d["id"]: d for d in (_random_article(rng, n) for n in range(70))}
+    run(pg_store.write(list(docs.values()), []))
+    queries = [
+        ArticleQuery(filter=ast.build("article", {"topics": {"has": "AI"}})),
+        ArticleQuery(filter=ast.build("article", {"topics": {"has": "AI"}, "quality": {"gte": 1}})),
+        ArticleQuery(filter=ast.build("article", {"publishedDateTime": {"lt": "2021-01-01T00:00:00Z"}})),
+        ArticleQuery(filter=ast.build("article", {"provider": {"domain": {"eq": "a.example"}}})),
+        ArticleQuery(filter=ast.build("article", {"title": {"contains": "a"}}), order=(OrderKey("title"), OrderKey("id"))),
+        ArticleQuery(search=parse_query("alpha"), order=(OrderKey("relevance", True), OrderKey("id"))),
+        ArticleQuery(search=parse_query("alpha beta")),
+    ]
+    for query in queries:
+        alone = run(pg_store.reader())
+        everything = run(alone.find_articles(query, Window()))
+        for _ in range(8):
+            window = _random_window(rng, everything.keys)
+            want_page = run(alone.find_articles(query, window))
+            want_count = run(alone.count_articles(query))
+            for count_first in (True, False):
+                reader = run(pg_store.reader())
+                stats = pg_store._pool.get_stats()  # type: ignore[union-attr]
+
+                async def both() -> tuple[Any, int]:
+                    if count_first:
+                        count, page = await asyncio.gather(reader.count_articles(query), reader.find_articles(query, window))
+                    else:
+                        page, count = await asyncio.gather(reader.find_articles(query, window), reader.count_articles(query))
+                    return page, count
+
+                page, count = run(both())
+                asked = pg_store._pool.get_stats()["requests_num"] - stats.get("requests_num", 0)  # type: ignore[union-attr]
+                assert count == want_count, (query, window)
+                assert [d["id"] for d in page.items] == [d["id"] for d in want_page.items], (query, window)
+                assert (page.keys, page.has_next, page.has_previous) == (
+                    want_page.keys,
+                    want_page.has_next,
+                    want_page.has_previous,
+                ), (query, window)
+                # The page's statement (plus, for a cursor before the first match, the one that looks past it).
+                assert asked == 1 or (asked == 2 and window.before is not None), (query, window, asked)
+                assert not reader._counts_waiting

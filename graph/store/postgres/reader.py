@@ -371,6 +371,10 @@ class PostgresReader:
         # resolving those items would make next).
         self._providers: dict[str, dict[str, Any] | None] = {} if providers is None else providers
         self._related_domains: set[str] = set()
+        # Counts asked while a page of the same matches may be read at once (a connection's
+        # totalCount beside its nodes, graph.execution.plan runs them together): the page's
+        # statement takes the count along (one statement instead of two) and resolves the future.
+        self._counts_waiting: dict[tuple[Any, Any], asyncio.Future[int]] = {}
 
     def _learn(self, doc: Document | None, provider: Any) -> Document | None:
         """Keep what a row said of its article's provider ([domain, name, articleCount]) and its related domains."""
@@ -390,7 +394,10 @@ class PostgresReader:
             raise self.failure
         try:
             async with self._pool.connection(timeout=ACQUIRE_TIMEOUT_SECONDS) as conn:
-                cursor = await conn.execute(sql, params)
+                # Binary results: documents (json) arrive as the stored bytes, which orjson parses
+                # without a decoded str in between; numbers and dates need no text parsing.
+                cursor = conn.cursor(binary=True)
+                await cursor.execute(sql, params)
                 return await cursor.fetchall()
         except psycopg.errors.QueryCanceled:
             raise  # a statement stopped on purpose, not a server gone
@@ -431,6 +438,8 @@ class PostgresReader:
 
     async def find_articles(self, query: ArticleQuery, window: Window) -> Page:
         self._price(query)
+        # One turn of the loop: a totalCount asked beside this page (started after it) registers.
+        await asyncio.sleep(0)
         if _ranks_by_groups(query, window):
             return await self._find_by_groups(query, window)
         topic = _ordered_topic(query)
@@ -454,7 +463,7 @@ class PostgresReader:
         if any(key.field == "providerName" for key in query.order):
             source += " LEFT JOIN ng_providers pn ON pn.domain = a.provider_domain"
         rows, has_next, has_previous = await self._page(
-            params, cte, source, " AND ".join(conditions), ordering, ["a.doc", PROVIDER_OF], window
+            params, cte, source, " AND ".join(conditions), ordering, ["a.doc", PROVIDER_OF], window, counted=query
         )
         return self._article_page(query, ordering, rows, has_next, has_previous)
 
@@ -483,6 +492,7 @@ class PostgresReader:
             ordering,
             ["a.doc", PROVIDER_OF],
             window,
+            counted=query,
         )
         return self._article_page(query, ordering, rows, has_next, has_previous)
 
@@ -516,6 +526,7 @@ class PostgresReader:
             ["(SELECT x.doc FROM ng_articles x WHERE x.id = a.id)", PROVIDER_BY_ID],
             window,
             not_after=ranking.not_after,
+            counted=query,
         )
         return self._article_page(query, ordering, rows, has_next, has_previous)
 
@@ -533,6 +544,7 @@ class PostgresReader:
         payload: list[str],
         window: Window,
         not_after: str | None = None,
+        counted: ArticleQuery | None = None,
     ) -> tuple[list[tuple[Any, ...]], bool, bool]:
         """One page by keyset, and whether items exist beyond it (window_slice's semantics, in SQL).
 
@@ -541,6 +553,8 @@ class PostgresReader:
         after the page in the whole ordered match list, has_previous one before it.
         ``not_after`` is SQL saying some match is not after the ``after`` cursor,
         for a source that holds only the matches the page can draw from.
+        ``counted``: the article query of the page; a count of its matches waiting
+        (count_articles) is then answered by this statement too.
         """
         forward = window.last is None or window.first is not None
         limit = window.first if forward else window.last
@@ -558,6 +572,17 @@ class PostgresReader:
             flags.append(f"{not_after} AS not_after")
         if before is not None:
             flags.append(f"EXISTS (SELECT 1 FROM {source} WHERE {where} AND NOT {before}) AS not_before")
+        not_before_at = len(flags) - 1
+        waiting = None if counted is None else self._counts_waiting.pop(_matching(counted), None)
+        if waiting is not None:
+            count_sql = self._count_sql(counted, params)  # type: ignore[arg-type]
+            if count_sql is None:
+                waiting.cancel()  # nothing to count in SQL after all: count_articles answers alone
+                waiting = None
+            else:
+                # A scalar subquery of the one-row flags: evaluated once, by its own plan (the
+                # catalog, rollup or index it would use alone).
+                flags.append(f"({count_sql}) AS total")
         columns = [*payload, *(f"{c.sql} AS k{n}" for n, c in enumerate(ordering.columns))]
         limit_sql = "" if limit is None else f" LIMIT {params(limit + 1, 'bigint')}"
         sql = (
@@ -567,11 +592,18 @@ class PostgresReader:
             + f"ORDER BY {ordering.clause(reverse=not forward)}{limit_sql}"
             + f") AS pg ON TRUE ORDER BY {ordering.clause(reverse=not forward, alias='pg')}"
         )
-        rows = await self._all(sql, params.values)
+        try:
+            rows = await self._all(sql, params.values)
+        except BaseException:
+            if waiting is not None:
+                waiting.cancel()  # the count is read on its own (or fails there as this did)
+            raise
         flag_count = len(flags)
         first_row = rows[0]
+        if waiting is not None:
+            waiting.set_result(int(first_row[flag_count - 1]))
         not_after = bool(first_row[1]) if after is not None else False
-        not_before = bool(first_row[flag_count - 1]) if before is not None else False
+        not_before = bool(first_row[not_before_at]) if before is not None else False
         items = [row[flag_count + 1 :] for row in rows if row[flag_count]]
         more_in_range = limit is not None and len(items) > limit
         if limit is not None:
@@ -599,12 +631,37 @@ class PostgresReader:
 
     async def count_articles(self, query: ArticleQuery) -> int:
         self._price(query)
-        summary = self._summaries.get(_matching(query))
+        key = _matching(query)
+        summary = self._summaries.get(key)
         if summary is not None:
             return summary.count
         if query.filter == filters.TRUE and not query.search:
             return self._article_count
+        if key not in self._counts_waiting:
+            # A page of these matches asked at the same time (it waits one turn of the loop for
+            # this) takes the count into its statement; two turns here let it claim the count.
+            waiting = self._counts_waiting[key] = asyncio.get_running_loop().create_future()
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            if self._counts_waiting.get(key) is waiting:
+                del self._counts_waiting[key]  # no page came: count alone
+            else:
+                try:
+                    return await asyncio.shield(waiting)
+                except asyncio.CancelledError:
+                    if not waiting.cancelled():
+                        raise  # this request itself was cancelled
+                    # the page's statement did not answer it: count alone
         params = Params()
+        counted = self._count_sql(query, params)
+        assert counted is not None
+        return int((await self._one(counted, params.values))[0])
+
+    def _count_sql(self, query: ArticleQuery, params: Params) -> str | None:
+        """SQL counting a query's matches (from a catalog, a rollup, a topic's index, or the articles);
+        None when no statement is needed (the count of all articles is read with the version)."""
+        if query.filter == filters.TRUE and not query.search:
+            return None
         counted = _catalog_count(query, params) or combo_count(query, params) or _topic_count(query, params)
         if counted is None and (plan := period_plan(query, params)) is not None:
             counted = f"SELECT coalesce((SELECT sum(n) FROM ng_periods WHERE {plan.periods}), 0)" + "".join(
@@ -613,7 +670,7 @@ class PostgresReader:
         if counted is None:
             where = " AND ".join(_article_conditions(query, params))
             counted = f"SELECT count(*) FROM ng_articles a WHERE {where}"
-        return int((await self._one(counted, params.values))[0])
+        return counted
 
     async def _summary(self, query: ArticleQuery) -> Summary:
         """Every facet of the matches, from one statement (one scan); kept for the rest of the request."""
