@@ -209,10 +209,14 @@ async def _add_new(conn: AsyncConnection, tally: Tally) -> None:
     for name, (table, key, count, _old) in COUNTERS.items():
         counted: Counter[str] = getattr(tally, name)
         if counted:
+            # In key order (Python's str order is the keys' COLLATE "C" order): the primary key's
+            # B-tree is then filled page after page instead of at random places (10k articles,
+            # its search groups: 5.1-6.2 s -> 1.6-2.0 s on a loaded machine).
+            keys = sorted(counted)
             await conn.execute(
                 f"INSERT INTO {table} AS t ({key}, {count}) SELECT * FROM unnest(%s::text[], %s::integer[]) "
                 f"ON CONFLICT ({key}) DO UPDATE SET {count} = t.{count} + excluded.{count}",
-                (list(counted), list(counted.values())),
+                (keys, [counted[k] for k in keys]),
             )
     if tally.names:
         await conn.execute(
