@@ -280,26 +280,6 @@ MIGRATIONS: tuple[Migration, ...] = (
         $$;
         """,
     ),
-    Migration(
-        8,
-        "each document as the json it was written (served as stored, no jsonb rework per read)",
-        """
-        -- A page of 21 articles spent ~0.5 ms of PostgreSQL's CPU turning the documents' jsonb
-        -- back into text and psycopg ~0.15 ms more reading them (issue 18: the documents are
-        -- read on every request and never queried inside, since filters read typed columns and
-        -- fdoc). json keeps the text as written: read, it is decompressed and sent as is (in
-        -- binary results, without even a copy), and Python parses it once. The unknown keys of
-        -- a document keep Python's order and numbers (they are stored, never served).
-        ALTER TABLE ng_articles ALTER COLUMN doc TYPE json USING doc::json;
-        DO $$
-        BEGIN
-            IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)) THEN
-                ALTER TABLE ng_articles ALTER COLUMN doc SET COMPRESSION lz4;
-            END IF;
-        END
-        $$;
-        """,
-    ),
 )
 LATEST = MIGRATIONS[-1].version
 # The tables that hold data (ng_articles, what is derived from it, and the change records of its

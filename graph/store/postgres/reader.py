@@ -394,10 +394,7 @@ class PostgresReader:
             raise self.failure
         try:
             async with self._pool.connection(timeout=ACQUIRE_TIMEOUT_SECONDS) as conn:
-                # Binary results: documents (json) arrive as the stored bytes, which orjson parses
-                # without a decoded str in between; numbers and dates need no text parsing.
-                cursor = conn.cursor(binary=True)
-                await cursor.execute(sql, params)
+                cursor = await conn.execute(sql, params)
                 return await cursor.fetchall()
         except psycopg.errors.QueryCanceled:
             raise  # a statement stopped on purpose, not a server gone

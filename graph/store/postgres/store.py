@@ -1,4 +1,4 @@
-"""The PostgreSQL store: articles as JSON documents, queries compiled to SQL.
+"""The PostgreSQL store: articles as JSONB documents, queries compiled to SQL.
 
 Selected by ``NEWSGRAPH_DATABASE_URL=postgresql://…`` (or ``--database-url``);
 everything else (seed, serve, the API) is unchanged. Any number of processes

@@ -171,8 +171,8 @@ SUMMARY_DOC = (
     + ", ".join(f"'{name}', a.doc->'{name}'" for name in SUMMARY_FIELDS)
     + ", 'related', (SELECT jsonb_agg(jsonb_build_object("
     + ", ".join(f"'{name}', r->'{name}'" for name in (*RELATED_URL_FIELDS, "provider"))
-    + ")) FROM json_array_elements(CASE json_typeof(a.doc->'related') WHEN 'array' "
-    "THEN a.doc->'related' ELSE '[]'::json END) AS r))::text"
+    + ")) FROM jsonb_array_elements(CASE jsonb_typeof(a.doc->'related') WHEN 'array' "
+    "THEN a.doc->'related' ELSE '[]'::jsonb END) AS r))::text"
 )
 
 
