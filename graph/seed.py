@@ -12,6 +12,11 @@ Many files are parsed in worker processes (one per core); results come back in
 file order, so errors are reported in a stable order and "the first file wins"
 on duplicate ids means the first in that order: the given paths in turn, each
 folder's files sorted by their path inside it.
+
+A worker hands back each article already encoded (its JSON bytes and its
+outline's, graph.store.upserts) and the run keeps them in a spool file, so a
+seed of a million files holds a few numbers per article until its one write,
+which copies the bytes into the new database file as it writes it.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import orjson
+
 from graph.documents import (
     DOCUMENT_KEYS,
     SUFFIXES,
@@ -41,6 +48,7 @@ from graph.documents import (
     parse_file,
 )
 from graph.store.base import Document, SeedMark, Store
+from graph.store.upserts import EncodedUpserts, outline
 
 # Below this many files, starting worker processes costs more than it saves.
 PARALLEL_FROM = 200
@@ -185,8 +193,11 @@ def _walk(root: str, found: Collected) -> list[SeedFile]:
 
 # (shown, key, hash of the stored article from this path or None)
 _Task = tuple[str, str, "str | None"]
-# (hash, document or None, error or None); neither document nor error: unchanged
-_Outcome = tuple[str, "Document | None", "DocumentError | None"]
+# A parsed article as a worker hands it back: (id, its keys, its JSON bytes, its outline's JSON
+# bytes), small to send and to keep; or the document itself when orjson cannot encode it.
+_Parsed = tuple[str, tuple[str, ...], bytes, bytes] | Document
+# (hash, parsed article or None, error or None); neither article nor error: unchanged
+_Outcome = tuple[str, "_Parsed | None", "DocumentError | None"]
 
 
 def _load(task: _Task, raw_text: bool) -> _Outcome:
@@ -208,7 +219,10 @@ def _load(task: _Task, raw_text: bool) -> _Outcome:
     except DocumentError as exc:
         return digest, None, exc
     doc["_seed"] = {"path": key, "hash": digest}
-    return digest, doc, None
+    try:
+        return digest, (doc["id"], tuple(doc), orjson.dumps(doc), orjson.dumps(outline(doc))), None
+    except orjson.JSONEncodeError:
+        return digest, doc, None  # the write reports it (it cannot store the article)
 
 
 def _is_text(path: str) -> bool:
@@ -307,13 +321,14 @@ async def seed(
     finally:
         if pool is not None:
             pool.shutdown()
-    if prune:
-        report.pruned = len(deletes.pruned)
-    changes = deletes.replaced | (deletes.pruned if prune else set())
-    if not dry_run and not (strict and report.errors) and (upserts or changes):
-        with writing(len(upserts) + len(changes)) if writing is not None else contextlib.nullcontext():
-            await store.write(upserts, sorted(changes))
-        report.written = True
+    with upserts:
+        if prune:
+            report.pruned = len(deletes.pruned)
+        changes = deletes.replaced | (deletes.pruned if prune else set())
+        if not dry_run and not (strict and report.errors) and (upserts or changes):
+            with writing(len(upserts) + len(changes)) if writing is not None else contextlib.nullcontext():
+                await store.write(upserts, sorted(changes))
+            report.written = True
     report.seconds = time.perf_counter() - started
     return report
 
@@ -334,8 +349,11 @@ def _plan(
     report: SeedReport,
     unreadable: Sequence[str] = (),
     claimed: Callable[[str, str], str | None] | None = None,
-) -> tuple[list[Document], _Deletes]:
+) -> tuple[EncodedUpserts, _Deletes]:
     """Read every file (in order) and decide what to write; fills report's counts, errors and warnings.
+
+    The articles to write come back encoded (graph.store.upserts), so that a
+    run keeps a few numbers per article, not the article; the caller closes them.
 
     ``claimed(article_id, key)``, when given, names another file outside this
     run that still holds the id (so this file's copy is a duplicate), or None.
@@ -360,15 +378,21 @@ def _plan(
     seen: dict[str, str] = {}  # id -> the file it was taken from
     # protected: ids a bad file (or an unreadable folder) may own: never deleted
     replaced: set[str] = set()
-    upserts: list[Document] = []
-    for file, (digest, doc, error) in outcomes:
+    upserts = EncodedUpserts()
+    for file, (digest, parsed, error) in outcomes:
         previous = ids_by_path.get(file.key, [])
         if error is not None:
             report.errors.append(error)
             protected.add(id_from_path(file.shown))
             protected.update(previous)
             continue
-        article_id = doc["id"] if doc is not None else previous[0]
+        doc = parsed if isinstance(parsed, dict) else None  # only when orjson cannot encode it
+        if parsed is None:  # unchanged: the stored article of this path
+            article_id, keys = previous[0], ()
+        elif doc is not None:
+            article_id, keys = doc["id"], tuple(doc)
+        else:
+            article_id, keys = parsed[0], parsed[1]
         first = seen.get(article_id) or (claimed(article_id, file.key) if claimed is not None else None)
         if first is not None:
             report.errors.append(_duplicate(file, article_id, first))
@@ -376,10 +400,10 @@ def _plan(
             continue
         seen[article_id] = file.shown
         replaced.update(i for i in previous if i != article_id)
-        if doc is None:
+        if parsed is None:
             report.unchanged += 1
             continue
-        for key in doc:
+        for key in keys:
             if key not in DOCUMENT_KEYS and key not in warned and key not in ("body", "_seed"):
                 warned.add(key)
                 report.warnings.append(_unknown_key(file, key))
@@ -390,7 +414,10 @@ def _plan(
             report.updated += 1
         else:
             report.new += 1
-        upserts.append(doc)
+        if doc is not None:
+            upserts.append_document(doc)
+        else:
+            upserts.append(article_id, parsed[2], parsed[3])  # type: ignore[index]
     keep = set(seen) | protected
     return upserts, _Deletes(replaced=replaced - keep, pruned=set(marks) - keep - replaced, kept=keep)
 

@@ -167,11 +167,12 @@ async def seed_batch(
 
     # Parsed here, not in worker processes: a batch is usually a few files.
     upserts, deletes = _plan(list(files.values()), marks, raw_text, None, None, report, unreadable, claimed)
-    removed = (deletes.replaced | gone) - deletes.kept
-    report.removed = len(removed)
-    if not (strict and report.errors) and (upserts or removed):
-        await store.write(upserts, sorted(removed))
-        report.written = True
+    with upserts:  # encoded, maybe in a temporary file (graph.store.upserts)
+        removed = (deletes.replaced | gone) - deletes.kept
+        report.removed = len(removed)
+        if not (strict and report.errors) and (upserts or removed):
+            await store.write(upserts, sorted(removed))
+            report.written = True
     report.seconds = time.perf_counter() - started
     return report
 

@@ -19,6 +19,14 @@ into place and names the file it describes (inode, size, modification time and
 version); when it does not match, or is missing or damaged, the server decodes
 the whole file instead, as it would one written by stock TinyDB.
 
+A seed's articles arrive encoded (graph.store.upserts): the write derives the
+columns, the stories and the marks from their outlines and copies their bytes
+into the temporary file as it writes it, so neither the articles as dicts nor
+the new file's bytes are ever held whole (a server's write keeps the bytes:
+its snapshot serves from them). The side files are written in the same write,
+not deferred to a server's start: their content is what the write derives
+anyway, and a server that had to derive it would decode every article.
+
 A seed run needs only each article's ``_seed`` mark, not the whole database:
 after every write the marks are also kept in a small side file
 (``.newsgraph.json.marks``), tied to the database file it describes (inode,
@@ -37,7 +45,7 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +56,7 @@ from tinydb.storages import Storage
 from graph.store.base import Document, SeedMark, StoreError, StoreUnavailable, WriteResult
 from graph.store.changes import ChangeSet, changed_ids, classify
 from graph.store.tinydb.document_bytes import EncodedDocuments
+from graph.store.upserts import EncodedUpserts
 from graph.store.tinydb.stories import STORIES, as_table, gc_paused, regroup, saved_table
 from graph.store.tinydb.snapshot import SEARCH_PREBUILD_MIN, Snapshot, derive_state
 from graph.store.tinydb.reader import SnapshotReader
@@ -110,38 +119,53 @@ def encode_database(data: dict[str, Any]) -> tuple[bytes, dict[str, tuple[int, i
     The spans let a snapshot keep the file's own bytes and decode one article
     when it is asked for (graph.store.tinydb.document_bytes).
     """
-    parts: list[bytes] = [b"{"]
-    offset = 1
     spans: dict[str, tuple[int, int]] = {}
+    return b"".join(database_parts(data, spans)), spans
+
+
+def database_parts(
+    data: dict[str, Any],
+    spans: dict[str, tuple[int, int]],
+    encode_article: Callable[[Any], bytes] = orjson.dumps,
+) -> Iterator[bytes]:
+    """The bytes of ``orjson.dumps(data)`` in order, a part at a time, so that a large database is
+    written without being held whole; fills ``spans`` with where each article record lies.
+
+    ``encode_article(record)`` gives an article record's bytes (a write may hold
+    some of them encoded already, graph.store.upserts).
+    """
+    offset = 1
+    yield b"{"
     for t, (name, table) in enumerate(data.items()):
         head = (b"," if t else b"") + orjson.dumps(name) + b":"
         if name != ARTICLES:
-            parts += [head, orjson.dumps(table)]
-            offset += len(head) + len(parts[-1])
+            encoded_table = orjson.dumps(table)
+            yield head + encoded_table
+            offset += len(head) + len(encoded_table)
             continue
-        parts.append(head + b"{")
+        yield head + b"{"
         offset += len(head) + 1
-        for r, (key, doc) in enumerate(table.items()):
+        for r, (key, record) in enumerate(table.items()):
             label = (b"," if r else b"") + orjson.dumps(key) + b":"
-            encoded = orjson.dumps(doc)
-            parts += [label, encoded]
+            encoded = encode_article(record)
             spans[key] = (offset + len(label), offset + len(label) + len(encoded))
             offset += len(label) + len(encoded)
-        parts.append(b"}")
+            yield label + encoded
+        yield b"}"
         offset += 1
-    parts.append(b"}")
-    return b"".join(parts), spans
+    yield b"}"
 
 
 def atomic_write(
     path: Path,
-    payload: bytes,
+    payload: bytes | Iterable[bytes],
     create_dirs: bool = True,
     durable: bool = True,
     before_replace: Callable[[os.stat_result], None] | None = None,
     like: Path | None = None,
 ) -> None:
-    """Replace path with payload so that readers and crashes see old or new, never a mix.
+    """Replace path with payload (bytes, or parts written in turn) so that readers and crashes see
+    old or new, never a mix.
 
     ``durable`` fsyncs the file before the rename and the folder after it, so
     the new file survives a power loss too (the side files skip it).
@@ -165,7 +189,10 @@ def atomic_write(
             with open(fd, "wb") as handle:
                 if model is not None:
                     _take_status(handle.fileno(), model)
-                handle.write(payload)
+                if isinstance(payload, bytes):
+                    handle.write(payload)
+                else:
+                    handle.writelines(payload)
                 handle.flush()
                 if durable:
                     os.fsync(handle.fileno())
@@ -500,20 +527,31 @@ class TinyDBStore:
 
     async def write(self, upserts: Sequence[Document], deletes: Sequence[str]) -> WriteResult:
         serving = self.preload or self._snapshot is not None
-        result, snapshot, signature = await asyncio.to_thread(self._write, list(upserts), list(deletes), serving)
+        # Encoded upserts (a seed's) are read as they are written, never all decoded at once.
+        batch = upserts if isinstance(upserts, EncodedUpserts) else list(upserts)
+        result, snapshot, signature = await asyncio.to_thread(self._write, batch, list(deletes), serving)
         if snapshot is not None:
             self._install(snapshot, signature)
         return result
 
     def _write(
-        self, upserts: list[Document], deletes: list[str], serving: bool
+        self, upserts: Sequence[Document], deletes: list[str], serving: bool
     ) -> tuple[WriteResult, Snapshot | None, Signature | None]:
-        """Write the new database (and its side files); with ``serving``, also its snapshot to swap in."""
+        """Write the new database (and its side files); with ``serving``, also its snapshot to swap in.
+
+        Upserts given as EncodedUpserts (a seed) stay encoded: the table holds
+        their numbers, the indexes and stories are derived from their outlines,
+        and their bytes are copied into the file as it is written, a part at a
+        time. Only a server (``serving``) holds the new file's bytes whole.
+        """
+        spooled = upserts if isinstance(upserts, EncodedUpserts) else None
+        upsert_ids = spooled.ids if spooled is not None else [doc["id"] for doc in upserts]
         with self._locked():
             self._remove_leftovers()
             old = self._read()
-            table = dict(_articles(old, self.path))
-            doc_ids = {doc["id"]: key for key, doc in table.items() if "id" in doc}
+            # An int: the number of an upsert still encoded in ``spooled``.
+            table: dict[str, Document | int] = dict(_articles(old, self.path))
+            doc_ids = {doc["id"]: key for key, doc in table.items() if "id" in doc}  # type: ignore[operator]
             next_id = max((int(k) for k in table if k.isdigit()), default=0) + 1
             deleted = 0
             with gc_paused():
@@ -522,52 +560,82 @@ class TinyDBStore:
             for article_id in deletes:
                 key = doc_ids.pop(article_id, None)
                 if key is not None:
-                    touched.setdefault(article_id, table.pop(key))
+                    touched.setdefault(article_id, table.pop(key))  # type: ignore[arg-type]
                     deleted += 1
-            for doc in upserts:
-                key = doc_ids.get(doc["id"])
+            for n, article_id in enumerate(upsert_ids):
+                key = doc_ids.get(article_id)
                 if key is None:
-                    touched.setdefault(doc["id"], None)
+                    touched.setdefault(article_id, None)
                     key = str(next_id)
                     next_id += 1
-                    doc_ids[doc["id"]] = key
+                    doc_ids[article_id] = key
                 else:
-                    touched.setdefault(doc["id"], table[key])
-                table[key] = doc
-            keys = sorted(doc_ids.values(), key=lambda key: table[key]["id"])
-            ordered = [table[k] for k in keys]
-            by_id = {doc["id"]: doc for doc in ordered}
-            changed = [*deletes, *(doc["id"] for doc in upserts)]
-            previous = {i: doc for i, doc in touched.items() if doc is not None}
-            with gc_paused():
+                    touched.setdefault(article_id, table[key])  # type: ignore[arg-type]
+                table[key] = n if spooled is not None else upserts[n]
+            with gc_paused():  # millions of small objects, none of them garbage
+                # What the indexes, the stories and the marks are derived from: the documents,
+                # or for those still encoded, their outlines.
+                outlines: dict[str, Document] = {
+                    key: record if isinstance(record, dict) else spooled.outline(record)  # type: ignore[union-attr]
+                    for key, record in table.items()
+                }
+                keys = sorted(doc_ids.values(), key=lambda key: outlines[key]["id"])
+                ordered = [outlines[k] for k in keys]
+                by_id = {doc["id"]: doc for doc in ordered}
+                changed = [*deletes, *upsert_ids]
+                previous = {i: doc for i, doc in touched.items() if doc is not None}
                 stories = regroup(by_id, old_stories, changed, previous)
-            recorded = (_version(old), *classify(touched, by_id.get))
+
+                def stored_now(article_id: str) -> Document | None:
+                    # classify compares whole documents only for ids stored before this write.
+                    key = doc_ids.get(article_id)
+                    if key is None:
+                        return None
+                    record = table[key]
+                    if isinstance(record, dict) or touched.get(article_id) is None:
+                        return outlines[key]
+                    return spooled[record]  # type: ignore[index]
+
+                recorded = (_version(old), *classify(touched, stored_now))
+                state = derive_state(ordered, stories)
             version = uuid.uuid4().hex
             # meta first: a reader can then check the version from the file's first bytes.
             data = {META: {"1": {"format": FORMAT, "version": version}}, ARTICLES: table, STORIES: as_table(stories)}
             data.update((name, value) for name, value in old.items() if name not in data)
+            spans: dict[str, tuple[int, int]] = {}
+            encode = spooled.encoded if spooled is not None else orjson.dumps
+            parts = database_parts(data, spans, lambda record: orjson.dumps(record) if isinstance(record, dict) else encode(record))
+            starts_ends: list[list[int]] = [[], []]
+
+            def save_snapshot(status: os.stat_result) -> None:
+                starts_ends[:] = [[spans[k][0] for k in keys], [spans[k][1] for k in keys]]
+                self._save_snapshot(*starts_ends, version, state, status, recorded)
+
             try:
-                payload, spans = encode_database(data)
+                # A server keeps the bytes it serves from; a seed writes them as they come.
+                payload = b"".join(parts) if serving else None
+                atomic_write(self.path, payload if payload is not None else parts, before_replace=save_snapshot)
             except orjson.JSONEncodeError as exc:
                 raise StoreError(f"{self.path}: cannot write the database: {exc}; the old database is unchanged") from None
-            docs = EncodedDocuments(payload, [spans[k][0] for k in keys], [spans[k][1] for k in keys])
-            state = derive_state(ordered, stories)
-            atomic_write(
-                self.path,
-                payload,
-                before_replace=lambda status: self._save_snapshot(docs, version, state, status, recorded),
-            )
-            snapshot = Snapshot(docs, version, state) if serving else None
-            if snapshot is not None:
+            snapshot = None
+            if payload is not None:
+                snapshot = Snapshot(EncodedDocuments(payload, *starts_ends), version, state)
                 snapshot.recorded = recorded
                 self._follow(snapshot)
             signature = self._stat()
-            self._data, self._data_signature = data, signature
-            self._save_marks(table, version, signature)
-        return WriteResult(written=len(upserts), deleted=deleted, version=version), snapshot, signature
+            # The parsed file, kept for the next write, unless part of it is still encoded.
+            self._data, self._data_signature = (data, signature) if spooled is None else (None, None)
+            self._save_marks(outlines, version, signature)
+        return WriteResult(written=len(upsert_ids), deleted=deleted, version=version), snapshot, signature
 
     def _save_snapshot(
-        self, docs: EncodedDocuments, version: str, state: dict[str, Any], status: os.stat_result, recorded: Any = None
+        self,
+        starts: list[int],
+        ends: list[int],
+        version: str,
+        state: dict[str, Any],
+        status: os.stat_result,
+        recorded: Any = None,
     ) -> None:
         """The side file that lets a server start without decoding the database (see the module docstring);
         it also names what the write changed (``recorded``), so a server that held the previous version
@@ -577,8 +645,8 @@ class TinyDBStore:
             "format": SNAPSHOT_FORMAT,
             "database": [status.st_ino, status.st_mtime_ns, status.st_size],
             "version": version,
-            "starts": docs.starts,
-            "ends": docs.ends,
+            "starts": starts,
+            "ends": ends,
             "state": state,
         }
         with contextlib.suppress(StoreError):  # only a cache: without it a server decodes the database
