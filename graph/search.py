@@ -836,6 +836,10 @@ class Ranking:
         return numbers, round6(partial)
 
 
+# Contenders up to this many are also kept as a dict: a page's items look their scores up one by one.
+KNOWN_LOOKUP_MAX = 1024
+
+
 class Scores:
     """Relevance of the documents a search matched: their numbers ascending, and their scores as
     far as they are known.
@@ -853,7 +857,8 @@ class Scores:
         self.numbers = numbers
         self._values = values
         self._ranking = ranking
-        self._known: tuple[Any, Any] | None = None  # (numbers ascending, scores) scored so far, when not all
+        # (numbers ascending, their scores, the same as a dict when few) scored so far, when not all
+        self._known: tuple[Any, Any, dict[int, float]] | None = None
 
     @classmethod
     def uniform(cls, count: int) -> Scores:
@@ -885,6 +890,9 @@ class Scores:
         return None
 
     def get(self, number: int, default: float | None = None) -> float | None:
+        known = self._known
+        if known is not None and (found := known[2].get(number)) is not None:
+            return found  # a page's item: its score was found with the contenders
         i = int(np.searchsorted(self.numbers, number))
         if i == len(self.numbers) or self.numbers[i] != number:
             return default
@@ -904,5 +912,6 @@ class Scores:
         if self._values is not None or self._ranking is None:
             return numbers
         numbers, scores = self._ranking.contenders(np.asarray(numbers, dtype=np.int64), count)
-        self._known = (numbers, scores)
+        by_number = dict(zip(numbers.tolist(), scores.tolist())) if len(numbers) <= KNOWN_LOOKUP_MAX else {}
+        self._known = (numbers, scores, by_number)
         return numbers
