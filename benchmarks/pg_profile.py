@@ -26,6 +26,13 @@ class _Fake:
     url = ""
 
 
+async def explain(store: Any, sql: str, params: Any) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of one statement, indented."""
+    async with store._pool.connection() as conn:
+        rows = await (await conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)).fetchall()
+    return "\n".join("    " + r[0] for r in rows)
+
+
 async def main_async(args: argparse.Namespace) -> None:
     import json
 
@@ -91,10 +98,8 @@ async def main_async(args: argparse.Namespace) -> None:
                 for sql, params, _ in statements:
                     if sql == "<version>":
                         continue
-                    async with store._pool.connection() as conn:  # type: ignore[union-attr]
-                        rows = await (await conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)).fetchall()
                     print(f"--- {kind.name}: {sql.strip()[:2000]}\n    params {params}")
-                    print("\n".join("    " + r[0] for r in rows))
+                    print(await explain(store, sql, params))
             if n < 20:  # warm-up
                 continue
             walls.append(wall * 1000)
@@ -107,10 +112,8 @@ async def main_async(args: argparse.Namespace) -> None:
             for sql, params, took in done:
                 if sql == "<version>":
                     continue
-                async with store._pool.connection() as conn:  # type: ignore[union-attr]
-                    rows = await (await conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)).fetchall()
                 print(f"  {took * 1000:.1f} ms: {sql.strip()[:300]}")
-                print("\n".join("    " + r[0] for r in rows))
+                print(await explain(store, sql, params))
         python_cpu = (time.process_time() - cpu_started) * 1000 / len(walls)
         postgres_cpu = (cpu_seconds([postmaster]) - pg_started) * 1000 / len(walls)
         walls.sort()
