@@ -457,6 +457,13 @@ def _random_window(rng: random.Random, keys: list[tuple[Any, ...]]) -> Window:
     return Window(last=size, after=cursor(), before=cursor())
 
 
+def _assert_same_page(run: Any, reference: Any, actual: Any, query: ArticleQuery, window: Window, label: Any) -> None:
+    """The PostgreSQL reader's page of a query equals the in-memory reference's: items, keys, both flags."""
+    want, got = run(reference.find_articles(query, window)), run(actual.find_articles(query, window))
+    assert [d["id"] for d in got.items] == [d["id"] for d in want.items], label
+    assert (got.keys, got.has_next, got.has_previous) == (want.keys, want.has_next, want.has_previous), label
+
+
 def test_sql_answers_equal_the_in_memory_reference_on_random_data(pg_store, run):
     """Orderings (nulls, casefolded text, relevance), keyset windows, facets: SQL == graph.store.tinydb.snapshot."""
     store = pg_store
@@ -476,9 +483,7 @@ def test_sql_answers_equal_the_in_memory_reference_on_random_data(pg_store, run)
             query = ArticleQuery(search=parse_query(terms) if searching else None, order=(*keys, OrderKey("id")))
             everything = run(reference.find_articles(query, Window()))
             window = _random_window(rng, everything.keys)
-            want, got = run(reference.find_articles(query, window)), run(actual.find_articles(query, window))
-            assert [d["id"] for d in got.items] == [d["id"] for d in want.items], (query, window)
-            assert (got.keys, got.has_next, got.has_previous) == (want.keys, want.has_next, want.has_previous)
+            _assert_same_page(run, reference, actual, query, window, (query, window))
             for method, args in (
                 ("count_articles", ()),
                 ("facet_counts", ("topics", 3)),
@@ -561,9 +566,7 @@ def test_one_word_searches_ranked_by_search_groups_equal_the_in_memory_reference
             for after in cursors:
                 window = Window(first=first, after=after)
                 assert _ranks_by_groups(query, window)
-                want, got = run(reference.find_articles(query, window)), run(actual.find_articles(query, window))
-                assert [d["id"] for d in got.items] == [d["id"] for d in want.items], (word, window)
-                assert (got.keys, got.has_next, got.has_previous) == (want.keys, want.has_next, want.has_previous)
+                _assert_same_page(run, reference, actual, query, window, (word, window))
 
 
 MOMENTS = ["2020-01-01T00:00:00Z", "2020-01-31T23:59:59Z", "2020-02-01T00:00:00Z", "2020-02-14T12:00:00Z",
@@ -662,9 +665,7 @@ def test_topic_pages_read_in_topic_order_equal_the_in_memory_reference(pg_store,
         everything = run(reference.find_articles(query, Window()))
         for _ in range(25):
             window = _random_window(rng, everything.keys)
-            want, got = run(reference.find_articles(query, window)), run(actual.find_articles(query, window))
-            assert [d["id"] for d in got.items] == [d["id"] for d in want.items], (where, window)
-            assert (got.keys, got.has_next, got.has_previous) == (want.keys, want.has_next, want.has_previous)
+            _assert_same_page(run, reference, actual, query, window, (where, window))
         assert run(actual.count_articles(query)) == len(everything.items)
 
 
@@ -711,9 +712,7 @@ def test_pages_bounded_in_their_order_index_equal_the_in_memory_reference(pg_sto
         everything = run(reference.find_articles(query, Window()))
         for _ in range(15):
             window = _random_window(rng, everything.keys)
-            want, got = run(reference.find_articles(query, window)), run(actual.find_articles(query, window))
-            assert [d["id"] for d in got.items] == [d["id"] for d in want.items], (where, window)
-            assert (got.keys, got.has_next, got.has_previous) == (want.keys, want.has_next, want.has_previous)
+            _assert_same_page(run, reference, actual, query, window, (where, window))
         assert run(actual.count_articles(query)) == len(everything.items), where
         assert (_topic_count(query, Params()) is not None) == (where in topic_ranges), where
 
