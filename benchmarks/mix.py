@@ -51,7 +51,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -192,10 +192,11 @@ class Corpus:
     sort_keys: dict[str, list[float]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, db: Path) -> Corpus:
-        import orjson
-
-        docs = sorted(orjson.loads(db.read_bytes())["articles"].values(), key=lambda d: d["id"])
+    def load(cls, db: Path, whole: bool = True) -> Corpus:
+        """The database's articles by id. ``whole=False`` keeps only the fields the variables are drawn
+        from (DRAWN): at 1M articles whole documents take ~15 GB, beside a server of ~8 GB; the peers
+        load whole documents into their own stores."""
+        docs = sorted(stored_articles(db, None if whole else DRAWN), key=lambda d: d["id"])
         corpus = cls(docs)
         for d in docs:
             if d.get("provider") and d.get("publishedDateTime"):
@@ -206,6 +207,63 @@ class Corpus:
             items.sort(key=lambda item: item[0], reverse=True)
         corpus.sort_keys = {domain: [-_epoch(d) for d, _ in items] for domain, items in corpus.by_provider.items()}
         return corpus
+
+
+# The fields variables() draws from.
+DRAWN = ("id", "title", "excerpt", "topics", "provider", "publishedDateTime")
+CHUNK_CHARS = 1 << 24
+
+
+def stored_articles(db: Path, fields: tuple[str, ...] | None = None) -> Iterator[dict[str, Any]]:
+    """The documents of a TinyDB file's "articles" table one at a time (only ``fields`` of each when
+    given), read in chunks: decoding the whole file at once holds the file and every document
+    together (~20 GB at 1M articles)."""
+    decoder = json.JSONDecoder()
+    with open(db, encoding="utf-8") as handle:
+        text, at = "", 0
+
+        def value() -> Any:  # the JSON value at `at`, reading on while it is cut off by the chunk's end
+            nonlocal text, at
+            while True:
+                try:
+                    found, at = decoder.raw_decode(text, at)
+                    return found
+                except json.JSONDecodeError:
+                    more = handle.read(CHUNK_CHARS)
+                    if not more:
+                        raise
+                    text, at = text[at:] + more, 0
+
+        def punctuation() -> str:  # the next character that is not white space, consumed
+            nonlocal text, at
+            while True:
+                while at < len(text) and text[at].isspace():
+                    at += 1
+                if at < len(text):
+                    at += 1
+                    return text[at - 1]
+                text, at = handle.read(CHUNK_CHARS), 0
+                if not text:
+                    raise ValueError(f"{db}: the file ends inside its JSON")
+
+        if punctuation() != "{":
+            raise ValueError(f"{db}: not a TinyDB file")
+        while (mark := punctuation()) != "}":
+            at -= mark != ","  # the key's opening quote was consumed as punctuation
+            table = value()
+            punctuation()  # ':'
+            if table != "articles":
+                value()
+                continue
+            if punctuation() != "{":
+                raise ValueError(f"{db}: the articles table is not an object")
+            while (mark := punctuation()) != "}":
+                at -= mark != ","
+                value()  # the document's TinyDB number
+                punctuation()
+                doc = value()
+                yield doc if fields is None else {k: doc[k] for k in fields if k in doc}
+            return
 
 
 START = datetime(2019, 1, 1, tzinfo=timezone.utc)
@@ -244,13 +302,12 @@ def variables(kind: str, corpus: Corpus, n: int, rng: random.Random) -> list[dic
     """n distinct variable sets for a kind (for kind b: chains of CHAIN_PAGES pages, flattened)."""
     docs = corpus.docs
     if kind == "a":
-        pairs = [(d["id"], r) for r in (10, 5, 3, 8, 1, 2, 4, 6, 7, 9) for d in docs]
         order = list(range(len(docs)))
         rng.shuffle(order)
         out = []
-        for r_index in range(10):
+        for related in (10, 5, 3, 8, 1, 2, 4, 6, 7, 9):
             for i in order:
-                out.append({"id": pairs[r_index * len(docs) + i][0], "related": pairs[r_index * len(docs) + i][1]})
+                out.append({"id": docs[i]["id"], "related": related})
                 if len(out) == n:
                     return out
         return out
@@ -497,7 +554,7 @@ def check_cursors(target: Target, kind: Kind, chains: list[dict[str, Any]]) -> N
 def run_size(count: int, duration: float, connection_counts: list[int], kinds: list[Kind], peers: list[str],
              stores: tuple[str, ...] = ("tinydb",), pg_database: str | None = None, loop: str = "asyncio") -> dict[str, Any]:
     db = prepare(count)
-    corpus = Corpus.load(db)
+    corpus = Corpus.load(db, whole=bool(peers))
     rng = random.Random(f"mix-{count}")
     rows_dir = WORK / f"mix-{count}"
     rows_dir.mkdir(parents=True, exist_ok=True)
@@ -522,7 +579,7 @@ def run_size(count: int, duration: float, connection_counts: list[int], kinds: l
     out: dict[str, Any] = {"count": count, "rows": [], "totals": {}, "notes": {}}
     targets: list[tuple[Callable[[], tuple[Target, dict[str, Callable[[], float]]]], str]] = []
     if "tinydb" in stores:
-        targets.append((lambda: _newsgraph(db, loop), "newsgraph"))
+        targets.append((lambda: _newsgraph(db, count, loop), "newsgraph"))
     if "postgres" in stores:
         targets.append((lambda: _newsgraph_postgres(count, pg_database), NEWSGRAPH_PG))
     for peer in peers:
@@ -567,13 +624,16 @@ def run_size(count: int, duration: float, connection_counts: list[int], kinds: l
     return out
 
 
-def _newsgraph(db: Path, loop: str = "asyncio") -> tuple[Target, dict[str, Callable[[], float]]]:
+def _newsgraph(db: Path, count: int, loop: str = "asyncio") -> tuple[Target, dict[str, Callable[[], float]]]:
     server = newsgraph_server(db, cache=False, loop=loop, metrics=True)
     server.ready("/healthz")
-    server.warm()
+    server.warm(timeout=max(300.0, count * WARM_SECONDS_PER_ARTICLE))
     target = Target(server)
     return target, {"newsgraph": lambda: cpu_seconds(target.pids())}
 
+
+# Building the search index takes ~0.6 ms of a core an article (100k: ~60 s); a loaded machine, more.
+WARM_SECONDS_PER_ARTICLE = 0.003
 
 NEWSGRAPH_PG = "newsgraph-pg"
 
