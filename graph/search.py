@@ -19,6 +19,7 @@ import bisect
 import math
 import re
 import unicodedata
+import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections import Counter
@@ -209,9 +210,9 @@ class _Codes(dict[str, int]):
 
 
 def word_code(word: str) -> int:
-    """A word's byte in SearchIndex.sequence: 1..255 (0 parts fields). Python's str hash, so
-    the same within one process, which is all an in-memory index needs."""
-    return hash(word) % 255 + 1
+    """A word's byte in SearchIndex.sequence: 1..255 (0 parts fields). CRC-32, not Python's str
+    hash: the hash differs between processes, and an index saved by one is read by another."""
+    return zlib.crc32(word.encode()) % 255 + 1
 
 
 def phrase_starts(terms: Sequence[Term], field_words: Sequence[str]) -> list[int]:
@@ -370,6 +371,68 @@ class SearchIndex:
         self.doc_starts = np.frombuffer(doc_starts, dtype=np.int64)
         # Words only a canonical provider name holds (prefix terms in phrases expand over them too).
         self.name_words = sorted(set(codes).difference(self._word_index))
+
+    def arrays(self) -> dict[str, Any]:
+        """The index as numpy arrays, from which ``from_arrays`` makes it again (a side file keeps them)."""
+        return {
+            "vocabulary": _joined(self.vocabulary),
+            "name_words": _joined(self.name_words),
+            "offsets": self._offsets,
+            "posting_docs": self._posting_docs,
+            "posting_tfs": self._posting_tfs,
+            "lengths": self.lengths,
+            "average_length": np.array([self.average_length], dtype=np.float64),
+            "sequence": self.sequence,
+            "doc_starts": self.doc_starts,
+        }
+
+    @classmethod
+    def from_arrays(
+        cls, arrays: Mapping[str, Any], docs: Sequence[Mapping[str, Any]], provider_names: Sequence[str | None], spot_checks: int = 16
+    ) -> SearchIndex:
+        """The index ``arrays()`` gave, over ``docs``: what ``SearchIndex(docs, provider_names)`` builds,
+        without the work per word. ValueError when the arrays do not fit together, or when the
+        documents spot-checked (re-derived) do not have the postings, length and phrase codes the
+        arrays give them: arrays of other documents, or of an older derivation, are refused."""
+        index = cls.__new__(cls)
+        index.vocabulary = _split(arrays["vocabulary"])
+        index.name_words = _split(arrays["name_words"])
+        index._word_index = {word: i for i, word in enumerate(index.vocabulary)}
+        index._offsets = arrays["offsets"]
+        index._posting_docs, index._posting_tfs = arrays["posting_docs"], arrays["posting_tfs"]
+        index.lengths, index.sequence, index.doc_starts = arrays["lengths"], arrays["sequence"], arrays["doc_starts"]
+        index.count = len(docs)
+        index.average_length = float(arrays["average_length"][0])
+        index._norms = None
+        index._docs, index._provider_names = docs, provider_names
+        index.postings = _PostingsView(index)
+        postings = len(index._posting_docs)
+        if (
+            len(index._offsets) != len(index.vocabulary) + 1
+            or int(index._offsets[-1]) != postings
+            or len(index._posting_tfs) != postings
+            or len(index.lengths) != index.count
+            or len(index.doc_starts) != index.count
+            or len(index._word_index) != len(index.vocabulary)
+        ):
+            raise ValueError("the arrays of the search index do not fit together")
+        for number in range(0, index.count, max(1, index.count // spot_checks)):
+            index._check(number)
+        return index
+
+    def _check(self, number: int) -> None:
+        """ValueError unless document ``number`` has in this index what a build derives for it."""
+        sequence = bytearray()
+        weighted, length = _derive(self._docs[number], self._provider_names[number], True, word_code, sequence)
+        end = int(self.doc_starts[number + 1]) if number + 1 < self.count else len(self.sequence)
+        if length != self.lengths[number] or self.sequence[int(self.doc_starts[number]) : end].tobytes() != sequence:
+            raise ValueError(f"the search index does not describe document {number}")
+        for word, tf in weighted.items():
+            i = self._word_index.get(word)
+            docs, tfs = self._slice(i, i + 1) if i is not None else _EMPTY
+            at = int(np.searchsorted(docs, number))
+            if at == len(docs) or docs[at] != number or tfs[at] != np.float32(tf):
+                raise ValueError(f"the search index does not describe document {number}")
 
     def updated(
         self, docs: Sequence[Mapping[str, Any]], provider_names: Sequence[str | None], old_to_new: Any, changed: Sequence[int]
@@ -735,6 +798,15 @@ def intersect(a: Any, b: Any) -> Any:
         at[at == len(b)] = 0  # past the end: compared with b[0], which is smaller, so never equal
         return a[b[at] == a]
     return np.intersect1d(a, b, assume_unique=True)
+
+
+def _joined(words: Sequence[str]) -> Any:
+    """Words as one array of UTF-8 bytes, a newline after each (words never hold one)."""
+    return np.frombuffer("".join(word + "\n" for word in words).encode(), dtype=np.uint8)
+
+
+def _split(joined: Any) -> list[str]:
+    return joined.tobytes().decode().split("\n")[:-1]
 
 
 class _PostingsView(Mapping[str, tuple[Any, Any]]):

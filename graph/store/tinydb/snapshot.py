@@ -29,6 +29,7 @@ from graph.store.tinydb import operators
 from graph.store.tinydb.operators import ArticleColumns, ProviderCatalog
 from graph.search import Scores, SearchIndex, SearchQuery
 from graph.store.tinydb import stories as memory_stories
+from graph.store.tinydb.search_file import SearchFile
 from graph.store.tinydb.document_bytes import EncodedDocuments
 from graph.store.tinydb.facet_tables import FacetTables
 from graph.store.tinydb.ordering import sort_in_order, window_slice
@@ -177,6 +178,8 @@ class Snapshot:
         self.date_span = (min(dates), max(dates)) if dates else (None, None)
         self.topic_counts = topic_counts
         self._search: SearchIndex | None = None
+        # Where the search index is saved and read back (the store sets it for a version read from its file).
+        self.search_file: SearchFile | None = None
         # The version this one follows, while its search index can be derived from that one's
         # (the store sets it when the write that made this version recorded what it changed).
         self.previous: Snapshot | None = None
@@ -226,8 +229,14 @@ class Snapshot:
             with self._search_lock:
                 if self._search is None:
                     previous, self.previous = self.previous, None
-                    followed = self._search_after(previous) if previous is not None else None
-                    self._search = followed or SearchIndex(self.docs, self.columns["providerName"])
+                    names = self.columns["providerName"]
+                    index = self._search_after(previous) if previous is not None else None
+                    saved = self.search_file.load(self.docs, names) if index is None and self.search_file else None
+                    index = index or saved or SearchIndex(self.docs, names)
+                    if index is not saved and self.search_file is not None:
+                        # Not a daemon: a server stopping right after a build still leaves the file whole.
+                        threading.Thread(target=self.search_file.save, args=(index,), name="newsgraph-search-file").start()
+                    self._search = index
                     gc.freeze()  # long-lived postings: keep the cyclic GC off them
         return self._search
 

@@ -58,6 +58,7 @@ from graph.store.changes import ChangeSet, changed_ids, classify
 from graph.store.tinydb.document_bytes import EncodedDocuments
 from graph.store.upserts import EncodedUpserts
 from graph.store.tinydb.stories import STORIES, as_table, gc_paused, regroup, saved_table
+from graph.store.tinydb.search_file import SearchFile
 from graph.store.tinydb.snapshot import SEARCH_PREBUILD_MIN, Snapshot, derive_state
 from graph.store.tinydb.reader import SnapshotReader
 
@@ -293,6 +294,7 @@ class TinyDBStore:
         self.require_file = require_file
         self._marks_path = self.path.parent / f".{self.path.name}.marks"
         self._snapshot_path = self.path.parent / f".{self.path.name}.snapshot"
+        self._search_path = self.path.parent / f".{self.path.name}.search"
         self._db = TinyDB(self.path, storage=AtomicJSONStorage, create_dirs=True)
         self._snapshot: Snapshot | None = None
         self._signature: Signature | None = None
@@ -351,6 +353,9 @@ class TinyDBStore:
                 docs = [doc for doc in _articles(data, self.path).values() if "id" in doc]
                 stories = saved_table(data, [doc["id"] for doc in docs])
                 snapshot = Snapshot.build(docs, _version(data), stories)
+            if signature is not None and self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN:
+                # A server keeps its search index beside the file; smaller stores build theirs in an instant.
+                snapshot.search_file = SearchFile(self._search_path, self.path, signature, snapshot.version)
             self._follow(snapshot)
             if self._snapshot is not None and self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN:
                 # Another process wrote: the search index is made before the new version is served
@@ -684,7 +689,7 @@ class TinyDBStore:
         for leftover in self.path.parent.glob(f".{glob_escape(self.path.name)}.*.tmp"):
             with contextlib.suppress(OSError):
                 leftover.unlink()
-        for side in (self._marks_path, self._snapshot_path):
+        for side in (self._marks_path, self._snapshot_path, self._search_path):
             for leftover in self.path.parent.glob(f".{glob_escape(side.name)}.*.tmp"):
                 with contextlib.suppress(OSError):
                     leftover.unlink()
