@@ -16,7 +16,7 @@ def rss():
     return int(next(l for l in open(f"/proc/{p.pid}/status") if l.startswith("VmRSS")).split()[1]) * 1024
 ready = warm = None; peak = 0
 try:
-    while warm is None and time.perf_counter() - t0 < 900:
+    while warm is None and time.perf_counter() - t0 < 3600:  # a first start at 1M builds the search index for ~12 min
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
                 body = json.loads(r.read())
