@@ -34,7 +34,7 @@ from graph import access, tracing
 from graph.access import AccessLog, configure_access_log
 from graph.response_cache import CachedAnswer, ResponseCache, etag_matches
 from graph.config import Settings
-from graph.errors import BAD_USER_INPUT, QUERY_TOO_COMPLEX
+from graph.errors import BAD_USER_INPUT, QUERY_TOO_COMPLEX, UNAVAILABLE
 from graph.execution.executor import Executor, NotAllowed, Outcome, error_payload, internal_error
 from graph.graphiql import STATIC_PATH, graphiql_page, static_files
 from graph.live import Hub, TooMany
@@ -48,7 +48,7 @@ from graph.trusted import NotTrusted, TrustedDocuments
 from graph.schema import schema as strawberry_schema
 from graph.schema.context import Context
 from graph.store import open_store
-from graph.store.base import Store, StoreUnavailable
+from graph.store.base import NotReady, Store, StoreUnavailable
 
 log = logging.getLogger("newsgraph")
 
@@ -329,6 +329,9 @@ class GraphQLEndpoint:
             self.note_operation(request, operation or None, "miss")
             outcome = await self.run(request, params, query, reader)
             failure = getattr(reader, "failure", None)
+            if isinstance(failure, NotReady):
+                headers = {"Retry-After": str(failure.retry_after)}
+                raise Refusal(503, failure.reason, UNAVAILABLE, headers)
             if failure is not None:
                 # The store stopped answering mid-request: whatever the executor made of it (field
                 # errors, or a timeout blaming the query), the answer is the server's 503.

@@ -9,6 +9,8 @@ QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 INTERNAL = "INTERNAL_SERVER_ERROR"
+# A read the server cannot answer yet (its search index is still being built): retry later (HTTP 503).
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 class UserInputError(GraphQLError):

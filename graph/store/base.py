@@ -48,6 +48,16 @@ class StoreUnavailable(StoreError):
         self.reason = reason
 
 
+class NotReady(StoreUnavailable):
+    """The store answers this read only once an index it is building is ready (a server's first
+    start over a large database builds its search index for minutes): the client should retry
+    after ``retry_after`` seconds rather than wait."""
+
+    def __init__(self, message: str, reason: str, retry_after: int) -> None:
+        super().__init__(message, reason)
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True, slots=True)
 class IntStats:
     count: int

@@ -4,12 +4,13 @@ thread when its work grows with the data."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from graph.stories import StoryQuery
 from graph.paging import ArticleQuery, Page, ProviderQuery, Window
-from graph.store.base import Document, IntStats
+from graph.store.base import Document, IntStats, NotReady
 from graph.store.tinydb.snapshot import SEARCH_PREBUILD_MIN, Snapshot
 
 
@@ -22,6 +23,18 @@ THREAD_WORK = 1_000_000
 # spent more CPU a request on the hand-off than on the search), and a search this small holds the
 # loop no longer than a request's own Python does.
 THREAD_SEARCH_WORK = 400_000
+# Retry-After of a search refused while the search index is built.
+SEARCH_RETRY_SECONDS = 5
+
+
+def search_not_ready(snapshot: Snapshot) -> NotReady:
+    started = snapshot.text_indexes_started
+    since = f", started {time.monotonic() - started:.0f} s ago" if started is not None else ""
+    reason = (
+        f"the search index of {len(snapshot.docs):,} articles is being built{since}; searches are answered "
+        'once it is ready (GET /healthz says "warm": true), other queries already are'
+    )
+    return NotReady(reason, reason, SEARCH_RETRY_SECONDS)
 
 
 class SnapshotReader:
@@ -30,6 +43,8 @@ class SnapshotReader:
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self.version = snapshot.version
+        # Set when a read of this request could not be answered yet (the app answers 503).
+        self.failure: NotReady | None = None
 
     async def count(self) -> int:
         return len(self.snapshot.docs)
@@ -59,8 +74,14 @@ class SnapshotReader:
         the context).
         """
         snapshot = self.snapshot
-        if query.search is not None and not snapshot.search_ready and len(snapshot.docs) < SEARCH_PREBUILD_MIN:
-            snapshot.search_index()  # small stores build it in an instant
+        if query.search is not None and not snapshot.search_ready:
+            if len(snapshot.docs) < SEARCH_PREBUILD_MIN:
+                snapshot.search_index()  # small stores build it in an instant
+            elif snapshot.text_indexes_building:
+                # A server's first start over a large database: the index takes minutes to build (at
+                # 1M articles) and a search waiting for it would end at the time limit, blamed on the query.
+                self.failure = search_not_ready(snapshot)
+                raise self.failure
         cheap = snapshot.is_cached(query) or (
             snapshot.work(query) < THREAD_WORK
             and (query.search is None or (snapshot.search_ready and snapshot.search_index().cost(query.search) < THREAD_SEARCH_WORK))

@@ -5,9 +5,9 @@ core at 100k articles, minutes at 1M), and every search waits for it; reading
 it back is reading its arrays. Like the other side files it is only a cache,
 tied to the exact database file it describes (inode, modification time, size,
 data version) and to the index's format: stale, damaged or missing, it is
-ignored and the index is built, then saved for the next start. A server saves
-it after building an index (in a thread of its own, the rename atomic); where
-it cannot write, each start builds the index, as before.
+ignored and the index is built, then saved for the next start. A server reads
+it before it serves a version, and saves an index it built (in a thread of its
+own, the rename atomic); where it cannot write, each start builds the index.
 
 The file: one line of JSON (what it describes, and each array's name, type
 and length), then each array's bytes, every one starting at a multiple of 8.

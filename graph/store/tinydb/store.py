@@ -354,8 +354,10 @@ class TinyDBStore:
                 stories = saved_table(data, [doc["id"] for doc in docs])
                 snapshot = Snapshot.build(docs, _version(data), stories)
             if signature is not None and self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN:
-                # A server keeps its search index beside the file; smaller stores build theirs in an instant.
+                # A server keeps its search index beside the file (smaller stores build theirs in an
+                # instant), and reads it before serving: then no search waits for a build.
                 snapshot.search_file = SearchFile(self._search_path, self.path, signature, snapshot.version)
+                snapshot.read_saved_search()
             self._follow(snapshot)
             if self._snapshot is not None and self.preload and len(snapshot.docs) >= SEARCH_PREBUILD_MIN:
                 # Another process wrote: the search index is made before the new version is served
@@ -420,7 +422,7 @@ class TinyDBStore:
         """Let a new version derive its search index from the served one's (Snapshot.previous):
         seconds instead of a whole build, when the write recorded what it changed."""
         current = self._snapshot
-        if current is not None and current.search_ready and snapshot.recorded is not None:
+        if current is not None and current.search_ready and snapshot.recorded is not None and not snapshot.search_ready:
             snapshot.previous = current
 
     def _install(self, snapshot: Snapshot, signature: Signature | None) -> None:
