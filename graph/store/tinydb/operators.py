@@ -653,6 +653,10 @@ class Articles:
 
 # ---- evaluation -----------------------------------------------------------------------------
 
+# Columns whose comparisons are whole-array numpy operations over their values (no per-row Python).
+WHOLE_ARRAY_COLUMNS = (IntColumn, BoolColumn)
+
+
 
 class Evaluation:
     """One filter evaluation: masks over rows, AND/OR narrowing, deadline checks at every node."""
@@ -710,13 +714,28 @@ class Evaluation:
     def select(self, f: Filter, table: Table, rows: Any) -> Any:
         """A boolean mask over ``rows`` (ascending row numbers of ``table``): which rows match ``f``."""
         self.budget.check()
+        every_row = len(rows) == table.size  # then rows is 0..size-1
         if isinstance(f, Compare):
             column, positions = table.column(f.field, rows)
+            if every_row and positions is rows and isinstance(column, WHOLE_ARRAY_COLUMNS):
+                positions = slice(None)  # the column's own arrays: no gather of every row
             return column.compare(f.op, f.value, positions)
         if isinstance(f, And):
-            left = np.arange(len(rows))
+            parts = sorted(f.parts, key=work)
+            whole = [p for p in parts if every_row and isinstance(p, Compare) and isinstance(table.indexed(p.field), WHOLE_ARRAY_COLUMNS)]
+            if len(whole) > 1:
+                # Over every row, conditions on numeric columns are whole-array masks AND-ed: narrowing
+                # row lists between them gathered and compacted ~1M-row arrays for each (1M articles,
+                # three broad conditions: ~25 ms against a few).
+                mask = self.select(whole[0], table, rows)
+                for part in whole[1:]:
+                    mask &= self.select(part, table, rows)
+                left = np.flatnonzero(mask)
+                parts = [p for p in parts if p not in whole]
+            else:
+                left = np.arange(len(rows))
             # Column conditions first: what is read from documents is then read for fewer rows.
-            for part in sorted(f.parts, key=work):
+            for part in parts:
                 if not len(left):
                     break
                 left = left[self.select(part, table, rows[left])]
